@@ -1,0 +1,1 @@
+"""tpmt: thiopurine dosing from TPMT and NUDT15 results."""
