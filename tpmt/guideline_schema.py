@@ -131,8 +131,8 @@ class GeneRules(StrictModel):
 class Range(StrictModel):
     """A closed numeric range; ``max`` None means "at least ``min``"."""
 
-    min: float
-    max: float | None
+    min: int | float
+    max: int | float | None
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -147,15 +147,15 @@ DoseUnit = Literal["mg/kg/day", "mg/m2/day"]
 class Quantity(StrictModel):
     """A dose with its unit."""
 
-    value: float
+    value: int | float
     unit: DoseUnit
 
 
 class DoseRange(StrictModel):
     """An absolute dose or dose range with its unit (min equals max for one value)."""
 
-    min: float
-    max: float
+    min: int | float
+    max: int | float
     unit: DoseUnit
 
     @model_validator(mode="after")

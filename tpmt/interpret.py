@@ -1,0 +1,181 @@
+"""The library entry point: parse inputs, evaluate each rule set, assemble the Report."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
+from tpmt.evaluate import Evaluator
+from tpmt.guidelines import GuidelineLibrary, RuleSet
+from tpmt.models import Report
+from tpmt.parse import DiplotypeInput, GeneInput, NotTested, parse_gene_input, shown
+from tpmt.report import build_report, gene_result
+from tpmt.vocab import Drug, Gene, Phenotype
+
+DRUG_NAMES = {
+    "azathioprine": Drug.AZATHIOPRINE,
+    "aza": Drug.AZATHIOPRINE,
+    "mercaptopurine": Drug.MERCAPTOPURINE,
+    "6-mercaptopurine": Drug.MERCAPTOPURINE,
+    "6-mp": Drug.MERCAPTOPURINE,
+    "6mp": Drug.MERCAPTOPURINE,
+    "mp": Drug.MERCAPTOPURINE,
+    "thioguanine": Drug.THIOGUANINE,
+    "tioguanine": Drug.THIOGUANINE,
+    "6-thioguanine": Drug.THIOGUANINE,
+    "6-tg": Drug.THIOGUANINE,
+    "6tg": Drug.THIOGUANINE,
+    "tg": Drug.THIOGUANINE,
+}
+REPORT_CACHE_SIZE = 65_536
+
+
+def tool_version() -> str:
+    """The installed package version."""
+    try:
+        return version("tpmt")
+    except PackageNotFoundError:  # running from a checkout without installing
+        return "0+unknown"
+
+
+def parse_drugs(names: Iterable[str] | None) -> tuple[Drug, ...]:
+    """Drug names or abbreviations → drugs in canonical order; None means all three."""
+    if names is None:
+        return tuple(Drug)
+    chosen = set()
+    for name in names:
+        key = name.strip().lower()
+        if key not in DRUG_NAMES:
+            accepted = "azathioprine (aza), mercaptopurine (mp, 6-mp), thioguanine (tg, 6-tg)"
+            raise UnknownDrugError(f"unknown drug {shown(name)}; accepted: {accepted}")
+        chosen.add(DRUG_NAMES[key])
+    if not chosen:
+        raise UnknownDrugError("no drug given; accepted: azathioprine, mercaptopurine, thioguanine")
+    return tuple(drug for drug in Drug if drug in chosen)
+
+
+class Interpreter:
+    """Holds the guideline library, the engine and the caches; safe to share between threads."""
+
+    def __init__(self, guidelines_dir: Path | None = None) -> None:
+        self.library = GuidelineLibrary(guidelines_dir)
+        self.evaluator = Evaluator()
+        self.version = tool_version()
+        self._reports: dict[tuple[object, ...], Report] = {}
+        self._lock = threading.Lock()
+
+    def rule_sets(self, names: Iterable[str] | None) -> list[RuleSet]:
+        """Resolve ids/aliases to rule sets: CPIC first, at most one per source."""
+        ids = self.library.default_ids() if names is None else [self.library.resolve(n) for n in names]
+        chosen = [self.library.get(i) for i in dict.fromkeys(ids)]
+        if not chosen:
+            raise InputError("no guideline given; accepted: " + ", ".join(self.library.manifests))
+        sources = [rs.source for rs in chosen]
+        for source in set(sources):
+            if sources.count(source) > 1:
+                same = ", ".join(rs.id for rs in chosen if rs.source is source)
+                raise InputError(
+                    f"choose one {source} rule set per report (got {same}); run twice to compare"
+                )
+        return sorted(chosen, key=lambda rs: rs.source.value)
+
+    def interpret(
+        self,
+        tpmt: str | None = None,
+        nudt15: str | None = None,
+        drugs: Iterable[str] | None = None,
+        guidelines: Iterable[str] | None = None,
+    ) -> Report:
+        """Interpret one sample; identical calls return the same (frozen) Report."""
+        drug_key = None if drugs is None else tuple(drugs)
+        guideline_key = None if guidelines is None else tuple(guidelines)
+        key = (tpmt, nudt15, drug_key, guideline_key)
+        found = self._reports.get(key)
+        if found is not None:
+            return found
+        report = self._interpret(tpmt, nudt15, drug_key, guideline_key)
+        with self._lock:
+            if len(self._reports) >= REPORT_CACHE_SIZE:
+                self._reports.clear()
+            self._reports[key] = report
+        return report
+
+    def _interpret(
+        self,
+        tpmt: str | None,
+        nudt15: str | None,
+        drugs: Sequence[str] | None,
+        guidelines: Sequence[str] | None,
+    ) -> Report:
+        rule_sets = self.rule_sets(guidelines)
+        chosen_drugs = parse_drugs(drugs)
+        inputs = {Gene.TPMT: parse_gene_input(tpmt, Gene.TPMT)}
+        inputs[Gene.NUDT15] = parse_gene_input(nudt15, Gene.NUDT15)
+        if all(isinstance(i, NotTested) for i in inputs.values()):
+            raise InputError("no result given: give a TPMT result, a NUDT15 result, or both")
+        for gene_input in inputs.values():
+            self._check_alleles(gene_input, rule_sets)
+        evaluations = [
+            self.evaluator.evaluate(rs, inputs[Gene.TPMT], inputs[Gene.NUDT15]) for rs in rule_sets
+        ]
+        raw = {Gene.TPMT: tpmt, Gene.NUDT15: nudt15}
+        genes = {
+            gene: gene_result(inputs[gene], raw[gene], rule_sets, evaluations, self._alt_phenotype)
+            for gene in Gene
+        }
+        return build_report(self.version, rule_sets, genes, evaluations, chosen_drugs)
+
+    def _alt_phenotype(self, rule_set: RuleSet, diplotype: DiplotypeInput) -> Phenotype:
+        """The phenotype of an alternative diplotype, through the same (memoised) engine."""
+        others = {g: NotTested(g) for g in Gene}
+        others[diplotype.gene] = diplotype  # type: ignore[assignment]
+        evaluation = self.evaluator.evaluate(rule_set, others[Gene.TPMT], others[Gene.NUDT15])
+        return evaluation.phenotypes[diplotype.gene]
+
+    @staticmethod
+    def _check_alleles(gene_input: GeneInput, rule_sets: Sequence[RuleSet]) -> None:
+        """Every allele must be defined by at least one selected rule set."""
+        if not isinstance(gene_input, DiplotypeInput):
+            return
+        gene = gene_input.gene
+        for allele in gene_input.alleles:
+            if any(rs.function_of(gene, allele) is not None for rs in rule_sets):
+                continue
+            from tpmt.parse import allele_sort_key
+
+            known = sorted(
+                {a for rs in rule_sets for a in [*rs.genes[gene].alleles, *rs.genes[gene].aliases]},
+                key=allele_sort_key,
+            )
+            ids = ", ".join(rs.id for rs in rule_sets)
+            raise UnknownAlleleError(
+                f"unknown {gene} allele {shown(allele)} in {gene_input.text} (rule sets: {ids}); "
+                f"known: {', '.join(known)}"
+            )
+
+
+_default: Interpreter | None = None
+_default_lock = threading.Lock()
+
+
+def default_interpreter() -> Interpreter:
+    """The process-wide interpreter over the default guideline folder, created on first use."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Interpreter()
+    return _default
+
+
+def interpret(
+    tpmt: str | None = None,
+    nudt15: str | None = None,
+    drugs: Iterable[str] | None = None,
+    guidelines: Iterable[str] | None = None,
+) -> Report:
+    """Interpret TPMT and NUDT15 results (diplotypes or phenotypes) into a Report."""
+    return default_interpreter().interpret(tpmt, nudt15, drugs, guidelines)

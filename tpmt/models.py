@@ -1,0 +1,96 @@
+"""The public Report model (JSON contract, schema_version 1)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tpmt.guideline_schema import DosingStep, Reference
+from tpmt.vocab import AlleleFunction, Classification, Drug, Gene, InputType, Phenotype, Source
+
+SCHEMA_VERSION = 1
+
+
+class ReportModel(BaseModel):
+    """Frozen, closed model used for every part of a report."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GuidelineInfo(ReportModel):
+    """The identity of a rule set used for a report."""
+
+    id: str
+    source: Source
+    title: str
+    version: str
+    date: str
+    pmid: str | None
+    doi: str | None
+    sha256: str = Field(description="SHA-256 of the rule set's data files, computed at load")
+
+
+class AlleleCall(ReportModel):
+    """One allele of the diplotype with its function under each guideline source."""
+
+    name: str
+    function: dict[Source, AlleleFunction]
+
+
+class Alternative(ReportModel):
+    """Another diplotype the same (unphased) data fit, with its phenotype."""
+
+    diplotype: str
+    phenotype: dict[Source, Phenotype]
+
+
+class GeneResult(ReportModel):
+    """What tpmt made of one gene's input."""
+
+    input: str | None
+    input_type: InputType
+    diplotype: str | None
+    alleles: list[AlleleCall]
+    phenotype: dict[Source, Phenotype]
+    alternatives: list[Alternative]
+    warnings: list[str]
+
+
+class Recommendation(ReportModel):
+    """One guideline's advice for one drug."""
+
+    drug: Drug
+    guideline: str
+    source: Source
+    lookup: dict[Gene, Phenotype]
+    rule_id: str
+    source_id: str | None = Field(description="the guideline body's own recommendation id")
+    classification: Classification | None
+    dosing: list[DosingStep]
+    text: str
+    implications: list[str]
+    references: list[Reference]
+    warnings: list[str]
+
+
+class TraceStep(ReportModel):
+    """One rule firing in the engine: the rule, the facts it matched, what it derived."""
+
+    rule_id: str
+    guideline: str
+    stage: Literal["input", "function", "phenotype", "recommendation", "note"]
+    fact: list[dict[str, Any]]
+    derived: dict[str, Any] | None
+
+
+class Report(ReportModel):
+    """Everything tpmt concluded from one sample's TPMT and NUDT15 results."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    tool_version: str
+    guidelines: list[GuidelineInfo]
+    genes: dict[Gene, GeneResult]
+    recommendations: list[Recommendation]
+    trace: list[TraceStep]
+    warnings: list[str]
