@@ -1,0 +1,5 @@
+"""Allow ``python -m tpmt``."""
+
+from tpmt.cli import main
+
+main()

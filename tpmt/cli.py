@@ -1,0 +1,155 @@
+"""The typer command line: the only place that prints or sets exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, TypeVar
+
+import typer
+
+from tpmt.errors import TpmtError
+
+app = typer.Typer(
+    name="tpmt",
+    help="Thiopurine dosing from TPMT and NUDT15 results (CPIC and DPWG rule sets).",
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=True,
+    add_completion=False,
+)
+T = TypeVar("T")
+
+
+class ReportFormat(StrEnum):
+    """Output formats of a report."""
+
+    text = "text"
+    json = "json"
+
+
+GuidelineOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--guideline", "-g",
+        help="Rule-set id or alias (cpic, dpwg, cpic-2025, cpic-2018, dpwg-2025); repeatable. "
+        "Default: the newest CPIC and DPWG.",
+    ),
+]
+FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _run(work: Callable[[], T]) -> T:
+    """Run ``work``; turn tpmt errors into one stderr line and their documented exit code."""
+    try:
+        return work()
+    except TpmtError as exc:
+        typer.echo(f"tpmt: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except Exception as exc:  # a bug: one line, no locals, traceback only on request
+        if os.environ.get("TPMT_DEBUG"):
+            raise
+        typer.echo(
+            f"tpmt: internal error ({type(exc).__name__}); this is a bug. "
+            "Re-run with TPMT_DEBUG=1 for a traceback.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from tpmt.interpret import tool_version
+
+        typer.echo(f"tpmt {tool_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Thiopurine dosing from TPMT and NUDT15 results (CPIC and DPWG rule sets)."""
+
+
+@app.command()
+def lookup(
+    tpmt: Annotated[
+        str | None, typer.Option("--tpmt", help="TPMT diplotype (*1/*3A) or phenotype (IM).")
+    ] = None,
+    nudt15: Annotated[
+        str | None, typer.Option("--nudt15", help="NUDT15 diplotype (*1/*3) or phenotype.")
+    ] = None,
+    drug: Annotated[
+        list[str] | None,
+        typer.Option("--drug", "-d", help="azathioprine, mercaptopurine or thioguanine; repeatable."),
+    ] = None,
+    guideline: GuidelineOption = None,
+    output_format: FormatOption = ReportFormat.text,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the rule trace.")] = False,
+) -> None:
+    """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
+    from tpmt.interpret import interpret
+    from tpmt.render.text import render_report
+
+    report = _run(lambda: interpret(tpmt=tpmt, nudt15=nudt15, drugs=drug, guidelines=guideline))
+    if output_format is ReportFormat.json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        typer.echo(render_report(report, explain=explain), nl=False)
+
+
+@app.command()
+def guidelines(output_format: FormatOption = ReportFormat.text) -> None:
+    """List the rule sets with versions, sources and content hashes."""
+    from tpmt.interpret import default_interpreter
+    from tpmt.render.listing import render_guidelines
+
+    text = _run(
+        lambda: render_guidelines(
+            default_interpreter().library, output_format is ReportFormat.json
+        )
+    )
+    typer.echo(text, nl=False)
+
+
+@app.command()
+def alleles(
+    gene: Annotated[str, typer.Option("--gene", help="TPMT or NUDT15.")],
+    guideline: GuidelineOption = None,
+    output_format: FormatOption = ReportFormat.text,
+) -> None:
+    """List a gene's alleles and their function in each rule set."""
+    from tpmt.interpret import default_interpreter
+    from tpmt.parse import parse_gene
+    from tpmt.render.listing import render_alleles
+
+    def work() -> str:
+        library = default_interpreter().library
+        chosen = gene_enum = parse_gene(gene)
+        ids = list(library.manifests) if guideline is None else [library.resolve(g) for g in guideline]
+        rule_sets = [library.get(i) for i in dict.fromkeys(ids)]
+        return render_alleles(chosen, rule_sets, output_format is ReportFormat.json) if gene_enum else ""
+
+    typer.echo(_run(work), nl=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the report (--format json output)."""
+    from tpmt.models import Report
+
+    typer.echo(json.dumps(Report.model_json_schema(), indent=2, sort_keys=True))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="tpmt")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Render a Report as plain terminal text."""
+
+from __future__ import annotations
+
+import textwrap
+
+from tpmt.guideline_schema import DosingStep, Range, Reference
+from tpmt.models import GeneResult, Recommendation, Report
+from tpmt.vocab import Action, Condition, Gene, Phenotype
+
+WIDTH = 100
+SHORT = {
+    Phenotype.NORMAL: "NM",
+    Phenotype.INTERMEDIATE: "IM",
+    Phenotype.POSSIBLE_INTERMEDIATE: "PIM",
+    Phenotype.POOR: "PM",
+    Phenotype.INDETERMINATE: "Indeterminate",
+    Phenotype.NO_RESULT: "No Result",
+}
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _range(r: Range, unit: str = "") -> str:
+    if r.max is None:
+        return f"≥{_num(r.min)}{unit}"
+    if r.max == r.min:
+        return f"{_num(r.min)}{unit}"
+    return f"{_num(r.min)}–{_num(r.max)}{unit}"
+
+
+def describe_step(step: DosingStep) -> str:
+    """One dosing step in a line of words and numbers."""
+    parts: list[str] = []
+    if step.action is Action.STANDARD_DOSE:
+        parts.append("standard dose")
+    elif step.action is Action.REDUCE_DOSE:
+        if step.percent_of_standard is not None:
+            parts.append(f"{_range(step.percent_of_standard, '%')} of the standard dose")
+        else:
+            parts.append("reduced dose")
+    else:
+        parts.append(
+            {
+                Action.CONSIDER_ALTERNATIVE: "consider a non-thiopurine alternative",
+                Action.MEASURE_ACTIVITY: "consider measuring erythrocyte TPMT activity",
+                Action.MONITOR: "monitor closely for toxicity",
+                Action.NO_GUIDANCE: "no dosing guidance",
+            }[step.action]
+        )
+    if step.applies_if_standard_dose_at_least:
+        limits = " or ".join(f"≥{_num(q.value)} {q.unit}" for q in step.applies_if_standard_dose_at_least)
+        parts.append(f"if the standard dose is {limits}")
+    if step.starting_dose:
+        doses = " or ".join(f"{_range(Range(min=d.min, max=d.max))} {d.unit}" for d in step.starting_dose)
+        parts.append(f"e.g. {doses}")
+    if step.frequency is not None:
+        parts.append(step.frequency.value.replace("_", " "))
+    if step.steady_state_weeks is not None:
+        parts.append(f"steady state after {_range(step.steady_state_weeks)} weeks")
+    line = ", ".join(parts)
+    if step.condition is not Condition.ANY:
+        line = f"{step.condition.value}: {line}"
+    return line + (f" ({step.note})" if step.note else "")
+
+
+def _wrap(text: str, indent: str, hang: int = 0) -> list[str]:
+    later = indent + " " * hang
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=later) or [indent]
+
+
+def _gene_lines(gene: Gene, result: GeneResult) -> list[str]:
+    head = result.diplotype or (result.input or "not tested")
+    lines = [f"  {gene.value:<7} {head}"]
+    if result.alleles:
+        functions = "; ".join(
+            f"{a.name} " + " / ".join(f"{s}: {f}" for s, f in a.function.items())
+            for a in result.alleles
+        )
+        lines += _wrap(functions, " " * 10)
+    phenotypes = " · ".join(f"{source} {phen}" for source, phen in result.phenotype.items())
+    lines.append(" " * 10 + phenotypes)
+    for alt in result.alternatives:
+        alt_ph = ", ".join(f"{s} {p}" for s, p in alt.phenotype.items())
+        lines.append(" " * 10 + f"alternative: {alt.diplotype} → {alt_ph}")
+    for warning in result.warnings:
+        lines += _wrap("! " + warning, " " * 10, 2)
+    return lines
+
+
+def _recommendation_lines(rec: Recommendation) -> list[str]:
+    lookup = " + ".join(f"{g} {SHORT[p]}" for g, p in rec.lookup.items())
+    strength = rec.classification.value if rec.classification else "not graded"
+    lines = [f"  {rec.source.value} ({rec.guideline}) · {strength} · {lookup} · rule {rec.rule_id}"]
+    for step in rec.dosing:
+        lines += _wrap("- " + describe_step(step), "    ", 2)
+    lines += _wrap(rec.text, "    ")
+    for implication in rec.implications:
+        lines += _wrap("Implication: " + implication, "    ", 2)
+    for warning in rec.warnings:
+        lines += _wrap("! " + warning, "    ", 2)
+    return lines
+
+
+def _reference(ref: Reference) -> str:
+    ids = [f"PMID {ref.pmid}" if ref.pmid else "", f"doi:{ref.doi}" if ref.doi else ""]
+    label = ", ".join(i for i in ids if i) or (ref.url or "")
+    return f"{label} — {ref.title}" if ref.title else label
+
+
+def render_report(report: Report, explain: bool = False) -> str:
+    """The report as terminal text; ``explain`` adds the rule trace."""
+    lines = [f"tpmt {report.tool_version} · thiopurine dosing from TPMT and NUDT15", ""]
+    lines.append("Genes")
+    for gene, result in report.genes.items():
+        lines += _gene_lines(gene, result)
+    current = None
+    for rec in report.recommendations:
+        if rec.drug != current:
+            current = rec.drug
+            lines += ["", rec.drug.value.capitalize()]
+        lines += _recommendation_lines(rec)
+    lines += ["", "References"]
+    seen: list[str] = []
+    for rec in report.recommendations:
+        for ref in rec.references:
+            text = _reference(ref)
+            if text not in seen:
+                seen.append(text)
+    lines += [line for text in seen for line in _wrap(text, "  ")]
+    lines += ["", "Rule sets"]
+    for info in report.guidelines:
+        lines += _wrap(
+            f"{info.id} · {info.title} · {info.version} ({info.date}) · sha256 {info.sha256[:16]}",
+            "  ",
+        )
+    for warning in report.warnings:
+        lines += _wrap("! " + warning, "")
+    if explain:
+        lines += ["", "Rule trace (facts → rule → derived)"]
+        for step in report.trace:
+            facts = "; ".join(_fact(f) for f in step.fact)
+            derived = _fact(step.derived) if step.derived else "advice selected"
+            lines += _wrap(f"{step.stage:<14} {step.rule_id}: {facts} ⇒ {derived}", "  ")
+    lines += [
+        "",
+        "Decision support only: check results against the cited guidelines and the patient's "
+        "clinical context.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _fact(fact: dict[str, object]) -> str:
+    shown = {k: v for k, v in fact.items() if k not in ("t", "by")}
+    return f"{fact.get('t')}(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")"
