@@ -114,7 +114,12 @@ class RuleEngine:
     def _reset(self, name: str) -> None:
         """Retract every fact and drop a session state that recorded an error."""
         try:
-            left = self._host.get_facts(name, SESSION)
+            try:
+                left = self._host.get_facts(name, SESSION)
+            except Exception as exc:
+                if "309" in str(exc):  # no session yet (or deleted): nothing to reset
+                    return
+                raise
             if left:
                 self._host.retract_facts(name, left)
             if "exception" in self._host.get_state(name, SESSION):
