@@ -22,8 +22,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DRUGS = ["azathioprine", "mercaptopurine", "thioguanine"]
 COLUMNS = [
-    "drug", "TPMT", "NUDT15", "source_id", "classification", "percent", "alternative",
-    "thrice_weekly", "steady_state_weeks", "thresholds", "measure_activity", "amended",
+    "drug",
+    "TPMT",
+    "NUDT15",
+    "source_id",
+    "classification",
+    "percent",
+    "alternative",
+    "thrice_weekly",
+    "steady_state_weeks",
+    "thresholds",
+    "measure_activity",
+    "amended",
 ]
 PERCENT = re.compile(r"(\d+)%?\s*(?:-|to)\s*(\d+)%|(\d+)% of (?:the )?(?:normal|standard)")
 THRESHOLD = re.compile(r"[≥]\s*(\d+(?:\.\d+)?)(?:-\d+)?\s*(mg/kg/day|mg/m2/day)")
@@ -69,15 +79,20 @@ def cpic_2025(reference: Path) -> list[dict[str, str]]:
     for drug in DRUGS:
         path = reference / f"cpic-2026/recommendations_2026_{drug}.tsv"
         for r in csv.DictReader(path.open(), delimiter="\t"):
-            rows.append({
-                "drug": drug, "TPMT": r["TPMT"], "NUDT15": r["NUDT15"],
-                "source_id": r["recommendation_id"], "classification": r["classification"],
-                # from the text: the 2026 mercaptopurine PM rows say "consider alternative ...
-                # for nonmalignancy" but carry alternateDrugAvailable=false (a data quirk)
-                "alternative": str("alternative" in r["recommendation_text"]).lower(),
-                "amended": "",
-                **facts_from_text(r["recommendation_text"]),
-            })
+            rows.append(
+                {
+                    "drug": drug,
+                    "TPMT": r["TPMT"],
+                    "NUDT15": r["NUDT15"],
+                    "source_id": r["recommendation_id"],
+                    "classification": r["classification"],
+                    # from the text: the 2026 mercaptopurine PM rows say "consider alternative ...
+                    # for nonmalignancy" but carry alternateDrugAvailable=false (a data quirk)
+                    "alternative": str("alternative" in r["recommendation_text"]).lower(),
+                    "amended": "",
+                    **facts_from_text(r["recommendation_text"]),
+                }
+            )
     return rows
 
 
@@ -87,11 +102,16 @@ COMPOUND = {"Intermediate Metabolizer", "Possible Intermediate Metabolizer"}
 def cpic_2018(reference: Path) -> list[dict[str, str]]:
     rows = []
     for drug in DRUGS:
-        data = json.loads((reference / f"pharmcat/guidelines-2024/CPIC_{drug}_and_NUDT15_TPMT.json").read_text())
+        data = json.loads(
+            (reference / f"pharmcat/guidelines-2024/CPIC_{drug}_and_NUDT15_TPMT.json").read_text()
+        )
         for r in data["recommendations"]:
             key = r["lookupKey"]
             row = {
-                "drug": drug, "TPMT": key["TPMT"], "NUDT15": key["NUDT15"], "source_id": r["id"],
+                "drug": drug,
+                "TPMT": key["TPMT"],
+                "NUDT15": key["NUDT15"],
+                "source_id": r["id"],
                 "classification": r["classification"]["term"],
                 "alternative": str("alternative" in clean(r["text"]["html"])).lower(),
                 "amended": "",
@@ -109,7 +129,9 @@ def dpwg_2025(reference: Path) -> list[dict[str, str]]:
     rows = []
     for drug in DRUGS:
         for gene in ["TPMT", "NUDT15"]:
-            data = json.loads((reference / f"pharmcat/guidelines-2024/DPWG_{drug}_and_{gene}.json").read_text())
+            data = json.loads(
+                (reference / f"pharmcat/guidelines-2024/DPWG_{drug}_and_{gene}.json").read_text()
+            )
             for r in data["recommendations"]:
                 phenotype = r["lookupKey"][gene]
                 text = clean(r["text"]["html"])
@@ -120,17 +142,28 @@ def dpwg_2025(reference: Path) -> list[dict[str, str]]:
                 if limit:
                     facts["thresholds"] = f"{limit.group(1)} mg/kg/day"
                 amended = ""
-                if drug == "thioguanine" and gene == "NUDT15" and phenotype == "Intermediate Metabolizer":
+                if (
+                    drug == "thioguanine"
+                    and gene == "NUDT15"
+                    and phenotype == "Intermediate Metabolizer"
+                ):
                     facts["percent"] = "100-100;50-50"  # leukaemia may start at the standard dose
                     amended = "DPWG 2025 (PMID 41318725): thioguanine NUDT15 IM 75% -> 50%"
                 alternative = bool(re.search(r"alternative|Avoid", text))
-                rows.append({
-                    "drug": drug, "TPMT": phenotype if gene == "TPMT" else "",
-                    "NUDT15": phenotype if gene == "NUDT15" else "", "source_id": r["id"],
-                    "classification": "", "alternative": str(alternative).lower(),
-                    "amended": amended, **facts, "steady_state_weeks": "",
-                    "measure_activity": "false",
-                })
+                rows.append(
+                    {
+                        "drug": drug,
+                        "TPMT": phenotype if gene == "TPMT" else "",
+                        "NUDT15": phenotype if gene == "NUDT15" else "",
+                        "source_id": r["id"],
+                        "classification": "",
+                        "alternative": str(alternative).lower(),
+                        "amended": amended,
+                        **facts,
+                        "steady_state_weeks": "",
+                        "measure_activity": "false",
+                    }
+                )
     return rows
 
 
@@ -139,7 +172,11 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     reference = Path(argv[1])
-    for rule_set, build in (("cpic-2025", cpic_2025), ("cpic-2018", cpic_2018), ("dpwg-2025", dpwg_2025)):
+    for rule_set, build in (
+        ("cpic-2025", cpic_2025),
+        ("cpic-2018", cpic_2018),
+        ("dpwg-2025", dpwg_2025),
+    ):
         rows = build(reference)
         out = ROOT / "tests" / "data" / "conformance" / rule_set / "recommendations.tsv"
         with out.open("w", newline="") as handle:

@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # rule set -> gene -> (allele-definition file, phenotype file), relative to shared/reference
 SOURCES = {
     "cpic-2025": {
-        "TPMT": ("pharmcat-2026/alleles/TPMT_translation.json", "pharmcat-2026/phenotype-cpic/TPMT.json"),
+        "TPMT": (
+            "pharmcat-2026/alleles/TPMT_translation.json",
+            "pharmcat-2026/phenotype-cpic/TPMT.json",
+        ),
         "NUDT15": (
             "pharmcat-2026/alleles/NUDT15_translation.json",
             "pharmcat-2026/phenotype-cpic/NUDT15.json",
@@ -30,10 +33,16 @@ SOURCES = {
     },
     "cpic-2018": {
         "TPMT": ("pharmcat/alleles/TPMT_translation.json", "pharmcat/phenotype-cpic/TPMT.json"),
-        "NUDT15": ("pharmcat/alleles/NUDT15_translation.json", "pharmcat/phenotype-cpic/NUDT15.json"),
+        "NUDT15": (
+            "pharmcat/alleles/NUDT15_translation.json",
+            "pharmcat/phenotype-cpic/NUDT15.json",
+        ),
     },
     "dpwg-2025": {
-        "TPMT": ("pharmcat-2026/alleles/TPMT_translation.json", "pharmcat/phenotype-dpwg/TPMT.json"),
+        "TPMT": (
+            "pharmcat-2026/alleles/TPMT_translation.json",
+            "pharmcat/phenotype-dpwg/TPMT.json",
+        ),
         "NUDT15": (
             "pharmcat-2026/alleles/NUDT15_translation.json",
             "pharmcat/phenotype-dpwg/NUDT15.json",
@@ -46,7 +55,7 @@ def allele_sort_key(name: str) -> tuple[int, str]:
     """Order star alleles numerically: *1, *2, *3A, *3B, ..., *10."""
     body = name.lstrip("*")
     digits = "".join(ch for ch in body if ch.isdigit())
-    return int(digits), body[len(digits):]
+    return int(digits), body[len(digits) :]
 
 
 def import_gene(reference: Path, rule_set: str, gene: str) -> None:

@@ -6,7 +6,13 @@ import time
 
 import pytest
 
-from tpmt.errors import InputError, ParseError, UnknownAlleleError, UnknownDrugError, UnknownGuidelineError
+from tpmt.errors import (
+    InputError,
+    ParseError,
+    UnknownAlleleError,
+    UnknownDrugError,
+    UnknownGuidelineError,
+)
 from tpmt.interpret import Interpreter
 
 
@@ -26,11 +32,23 @@ from tpmt.interpret import Interpreter
         ({"tpmt": ""}, ParseError, ["empty"]),
         ({"tpmt": "   "}, ParseError, ["empty"]),
         ({}, InputError, ["TPMT result, a NUDT15 result"]),
-        ({"tpmt": "*1/*1", "drugs": ["warfarin"]}, UnknownDrugError, ["'warfarin'", "azathioprine"]),
+        (
+            {"tpmt": "*1/*1", "drugs": ["warfarin"]},
+            UnknownDrugError,
+            ["'warfarin'", "azathioprine"],
+        ),
         ({"tpmt": "*1/*1", "drugs": []}, UnknownDrugError, ["no drug"]),
-        ({"tpmt": "*1/*1", "guidelines": ["cpic-2019"]}, UnknownGuidelineError, ["'cpic-2019'", "cpic-2025"]),
+        (
+            {"tpmt": "*1/*1", "guidelines": ["cpic-2019"]},
+            UnknownGuidelineError,
+            ["'cpic-2019'", "cpic-2025"],
+        ),
         ({"tpmt": "*1/*1", "guidelines": ["cpic", "cpic-2018"]}, InputError, ["one CPIC rule set"]),
-        ({"tpmt": "*1/*45", "guidelines": ["cpic-2018"]}, UnknownAlleleError, ["'*45'", "cpic-2018"]),
+        (
+            {"tpmt": "*1/*45", "guidelines": ["cpic-2018"]},
+            UnknownAlleleError,
+            ["'*45'", "cpic-2018"],
+        ),
     ],
 )
 def test_bad_input_names_the_value_and_the_accepted_ones(
@@ -44,7 +62,9 @@ def test_bad_input_names_the_value_and_the_accepted_ones(
         assert fragment in message
 
 
-def test_a_megabyte_of_input_is_refused_quickly_without_echoing_it(interpreter: Interpreter) -> None:
+def test_a_megabyte_of_input_is_refused_quickly_without_echoing_it(
+    interpreter: Interpreter,
+) -> None:
     huge = "*1/*3A" * 200_000
     started = time.perf_counter()
     with pytest.raises(ParseError) as caught:

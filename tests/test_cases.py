@@ -44,7 +44,10 @@ def test_case_4_allele_without_function_is_indeterminate_with_a_note(
     for text in ("*1/*42", "*3A/*42"):
         report = interpreter.interpret(tpmt=text, guidelines=["cpic-2018"])
         assert cpic(report, Gene.TPMT) is IND
-        assert any("*42 has no function assigned in cpic-2018" in w for w in report.genes[Gene.TPMT].warnings)
+        assert any(
+            "*42 has no function assigned in cpic-2018" in w
+            for w in report.genes[Gene.TPMT].warnings
+        )
     report = interpreter.interpret(nudt15="*22/*23")
     assert cpic(report, Gene.NUDT15) is IND
     functions = [a.function[Source.CPIC].value for a in report.genes[Gene.NUDT15].alleles]
@@ -82,18 +85,30 @@ def test_case_11_nudt15_star2_ambiguity_under_cpic_2018_same_dose(interpreter: I
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Poor Metabolizer", PM), ("PM", PM), ("poor metaboliser", PM), ("TPMT Poor Metabolizer", PM),
-        ("IM", IM), ("Intermediate", IM), ("PIM", PIM), ("Possible TPMT Intermediate Metabolizer", PIM),
-        ("possible intermediate metaboliser", PIM), ("NM", NM), ("indeterminate", IND),
+        ("Poor Metabolizer", PM),
+        ("PM", PM),
+        ("poor metaboliser", PM),
+        ("TPMT Poor Metabolizer", PM),
+        ("IM", IM),
+        ("Intermediate", IM),
+        ("PIM", PIM),
+        ("Possible TPMT Intermediate Metabolizer", PIM),
+        ("possible intermediate metaboliser", PIM),
+        ("NM", NM),
+        ("indeterminate", IND),
     ],
 )
-def test_case_6_phenotype_spellings(interpreter: Interpreter, text: str, expected: Phenotype) -> None:
+def test_case_6_phenotype_spellings(
+    interpreter: Interpreter, text: str, expected: Phenotype
+) -> None:
     report = interpreter.interpret(tpmt=text)
     assert cpic(report, Gene.TPMT) is expected
     assert report.genes[Gene.TPMT].input_type.value == "phenotype"
 
 
-def test_case_7_star1_star3a_carries_the_star3b_star3c_alternative(interpreter: Interpreter) -> None:
+def test_case_7_star1_star3a_carries_the_star3b_star3c_alternative(
+    interpreter: Interpreter,
+) -> None:
     report = interpreter.interpret(tpmt="*1/*3A", nudt15="*1/*3")
     gene = report.genes[Gene.TPMT]
     assert cpic(report, Gene.TPMT) is IM
@@ -157,7 +172,9 @@ def test_case_25_26_poor_metabolizers(interpreter: Interpreter) -> None:
     (mp,) = rec(report, Drug.MERCAPTOPURINE)
     assert mp.rule_id == "cpic-2025:mercaptopurine.PM-PM"
     assert {(s.condition.value, s.action.value) for s in mp.dosing} == {
-        ("malignancy", "reduce_dose"), ("nonmalignancy", "consider_alternative")}
+        ("malignancy", "reduce_dose"),
+        ("nonmalignancy", "consider_alternative"),
+    }
     old = interpreter.interpret(tpmt="IM", nudt15="PM", guidelines=["cpic-2018"])
     (mp_old,) = rec(old, Drug.MERCAPTOPURINE)
     (step,) = [s for s in mp_old.dosing if s.action is Action.REDUCE_DOSE]
@@ -166,7 +183,9 @@ def test_case_25_26_poor_metabolizers(interpreter: Interpreter) -> None:
 
 def test_case_27_28_thioguanine_changes_between_versions(interpreter: Interpreter) -> None:
     new = rec(interpreter.interpret(tpmt="NM", nudt15="PM"), Drug.THIOGUANINE)[0]
-    old = rec(interpreter.interpret(tpmt="NM", nudt15="PM", guidelines=["cpic-2018"]), Drug.THIOGUANINE)[0]
+    old = rec(
+        interpreter.interpret(tpmt="NM", nudt15="PM", guidelines=["cpic-2018"]), Drug.THIOGUANINE
+    )[0]
     assert percents(new) == {(10, 10)}
     assert percents(old) == {(25, 25)}
     single_new = rec(interpreter.interpret(tpmt="IM", nudt15="NM"), Drug.THIOGUANINE)[0]
@@ -191,7 +210,9 @@ def test_case_30_31_indeterminate_and_not_tested(interpreter: Interpreter) -> No
     r = rec(report, Drug.MERCAPTOPURINE)[0]
     actions = {s.action for s in r.dosing}
     assert {Action.STANDARD_DOSE, Action.MEASURE_ACTIVITY, Action.MONITOR} <= actions
-    both = rec(interpreter.interpret(tpmt="Indeterminate", nudt15="Indeterminate"), Drug.AZATHIOPRINE)[0]
+    both = rec(
+        interpreter.interpret(tpmt="Indeterminate", nudt15="Indeterminate"), Drug.AZATHIOPRINE
+    )[0]
     assert {s.action for s in both.dosing} == {Action.MEASURE_ACTIVITY, Action.MONITOR}
     only_tpmt = interpreter.interpret(tpmt="*1/*3A")
     assert only_tpmt.genes[Gene.NUDT15].phenotype[Source.CPIC] is Phenotype.NO_RESULT
@@ -212,7 +233,8 @@ def test_case_34_dpwg_thresholds_leukaemia_and_thioguanine_pm(interpreter: Inter
     report = interpreter.interpret(tpmt="IM", nudt15="PM", guidelines=["dpwg"])
     aza = [r for r in rec(report, Drug.AZATHIOPRINE, Source.DPWG) if Gene.TPMT in r.lookup][0]
     assert [(q.value, q.unit) for s in aza.dosing for q in s.applies_if_standard_dose_at_least] == [
-        (1.5, "mg/kg/day")]
+        (1.5, "mg/kg/day")
+    ]
     mp = [r for r in rec(report, Drug.MERCAPTOPURINE, Source.DPWG) if Gene.TPMT in r.lookup][0]
     assert {s.condition.value for s in mp.dosing} == {"malignancy", "nonmalignancy"}
     assert any("more stringent" in w for w in mp.warnings)  # both genes affected

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from typer.testing import CliRunner
 
-from conftest import ROOT
 from tpmt.cli import app
 from tpmt.models import Report
 
@@ -27,9 +27,18 @@ def test_lookup_text_shows_phenotypes_drugs_references_and_versions() -> None:
     result = run("lookup", "--tpmt", "*1/*3A", "--nudt15", "*1/*3")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for fragment in ("CPIC Intermediate Metabolizer", "alternative: *3B/*3C", "Azathioprine",
-                     "Mercaptopurine", "Thioguanine", "20–50% of the standard dose", "PMID 41618934",
-                     "cpic-2025", "dpwg-2025", "sha256"):
+    for fragment in (
+        "CPIC Intermediate Metabolizer",
+        "alternative: *3B/*3C",
+        "Azathioprine",
+        "Mercaptopurine",
+        "Thioguanine",
+        "20–50% of the standard dose",
+        "PMID 41618934",
+        "cpic-2025",
+        "dpwg-2025",
+        "sha256",
+    ):
         assert fragment in out
     assert "Rule trace" not in out
 
@@ -41,11 +50,23 @@ def test_lookup_json_is_a_valid_report_and_deterministic() -> None:
     report = Report.model_validate_json(first.stdout)
     data = json.loads(first.stdout)
     assert data["schema_version"] == 1
-    assert data["genes"]["TPMT"]["phenotype"] == {"CPIC": "Intermediate Metabolizer",
-                                                  "DPWG": "Intermediate Metabolizer"}
-    assert {r["drug"] for r in data["recommendations"]} == {"azathioprine", "mercaptopurine", "thioguanine"}
+    assert data["genes"]["TPMT"]["phenotype"] == {
+        "CPIC": "Intermediate Metabolizer",
+        "DPWG": "Intermediate Metabolizer",
+    }
+    assert {r["drug"] for r in data["recommendations"]} == {
+        "azathioprine",
+        "mercaptopurine",
+        "thioguanine",
+    }
     dosing = data["recommendations"][0]["dosing"][0]
-    assert set(dosing) >= {"action", "percent_of_standard", "frequency", "condition", "steady_state_weeks"}
+    assert set(dosing) >= {
+        "action",
+        "percent_of_standard",
+        "frequency",
+        "condition",
+        "steady_state_weeks",
+    }
     assert report.trace
 
 
@@ -62,7 +83,11 @@ def test_explain_prints_the_rule_trace() -> None:
     [
         (["lookup", "--tpmt", "*1/*99"], 3, "unknown TPMT allele '*99'"),
         (["lookup", "--tpmt", "*1/*3A", "--drug", "warfarin"], 3, "unknown drug 'warfarin'"),
-        (["lookup", "--tpmt", "*1/*3A", "--guideline", "pharmgkb"], 3, "unknown guideline 'pharmgkb'"),
+        (
+            ["lookup", "--tpmt", "*1/*3A", "--guideline", "pharmgkb"],
+            3,
+            "unknown guideline 'pharmgkb'",
+        ),
         (["lookup"], 3, "no result given"),
         (["lookup", "--tpmt", "x" * 100_000], 3, "100,000 characters"),
         (["lookup", "--tpmt", "*1/*1", "--format", "xml"], 2, "xml"),
@@ -70,7 +95,9 @@ def test_explain_prints_the_rule_trace() -> None:
         (["frobnicate"], 2, "frobnicate"),
     ],
 )
-def test_bad_input_exit_codes_and_one_line_messages(args: list[str], code: int, fragment: str) -> None:
+def test_bad_input_exit_codes_and_one_line_messages(
+    args: list[str], code: int, fragment: str
+) -> None:
     result = run(*args)
     assert result.exit_code == code, result.output
     assert fragment in result.stderr
@@ -119,8 +146,12 @@ def test_real_subprocess_and_bad_guideline_data_exit_4(tmp_path: Path) -> None:
     """The installed console script end to end; then a corrupted copy of the data → exit 4."""
     exe = shutil.which("tpmt") or sys.executable
     base = [exe] if exe != sys.executable else [sys.executable, "-m", "tpmt"]
-    ok = subprocess.run([*base, "lookup", "--tpmt", "*1/*3A", "--nudt15", "*1/*3", "-f", "json"],
-                        capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [*base, "lookup", "--tpmt", "*1/*3A", "--nudt15", "*1/*3", "-f", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["genes"]["NUDT15"]["diplotype"] == "*1/*3"
 
@@ -132,8 +163,9 @@ def test_real_subprocess_and_bad_guideline_data_exit_4(tmp_path: Path) -> None:
     data["surprise"] = 1
     gene_file.write_text(json.dumps(data))
     env = dict(os.environ, TPMT_GUIDELINES_DIR=str(broken))
-    bad = subprocess.run([*base, "lookup", "--tpmt", "*1/*3A"], capture_output=True, text=True,
-                         timeout=60, env=env)
+    bad = subprocess.run(
+        [*base, "lookup", "--tpmt", "*1/*3A"], capture_output=True, text=True, timeout=60, env=env
+    )
     assert bad.returncode == 4
     assert "TPMT.json" in bad.stderr and "surprise" in bad.stderr
     assert "Traceback" not in bad.stderr and bad.stdout == ""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import CONFORMANCE, RULE_SETS, read_tsv
+
 from tpmt.interpret import Interpreter
 from tpmt.models import Recommendation
 from tpmt.vocab import Action, Frequency, Gene, Phenotype, Source
@@ -69,17 +69,27 @@ def _facts(rec: Recommendation) -> dict[str, str]:
         }
     )
     thresholds = sorted(
-        {f"{num(q.value)} {q.unit}" for s in rec.dosing for q in s.applies_if_standard_dose_at_least}
+        {
+            f"{num(q.value)} {q.unit}"
+            for s in rec.dosing
+            for q in s.applies_if_standard_dose_at_least
+        }
     )
     return {
         "source_id": rec.source_id or "",
         "classification": rec.classification.value if rec.classification else "",
         "percent": ";".join(percents),
-        "alternative": str(any(s.action is Action.CONSIDER_ALTERNATIVE for s in rec.dosing)).lower(),
-        "thrice_weekly": str(any(s.frequency is Frequency.THRICE_WEEKLY for s in rec.dosing)).lower(),
+        "alternative": str(
+            any(s.action is Action.CONSIDER_ALTERNATIVE for s in rec.dosing)
+        ).lower(),
+        "thrice_weekly": str(
+            any(s.frequency is Frequency.THRICE_WEEKLY for s in rec.dosing)
+        ).lower(),
         "steady_state_weeks": ";".join(steady),
         "thresholds": ";".join(thresholds),
-        "measure_activity": str(any(s.action is Action.MEASURE_ACTIVITY for s in rec.dosing)).lower(),
+        "measure_activity": str(
+            any(s.action is Action.MEASURE_ACTIVITY for s in rec.dosing)
+        ).lower(),
     }
 
 

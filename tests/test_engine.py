@@ -6,8 +6,8 @@ import itertools
 import threading
 
 import pytest
-
 from conftest import RULE_SETS
+
 from tpmt.engine import RuleEngine
 from tpmt.errors import EngineError
 from tpmt.evaluate import Evaluator
@@ -22,7 +22,9 @@ def every_input(rule_set: RuleSet, gene: Gene) -> list:
     """Every diplotype over the rule set's alleles and aliases, every phenotype, not tested."""
     rules = rule_set.genes[gene]
     names = [*rules.alleles, *rules.aliases]
-    diplotypes = [DiplotypeInput(gene, pair) for pair in itertools.combinations_with_replacement(names, 2)]
+    diplotypes = [
+        DiplotypeInput(gene, pair) for pair in itertools.combinations_with_replacement(names, 2)
+    ]
     phenotypes = [PhenotypeInput(gene, p) for p in Phenotype if p is not Phenotype.NO_RESULT]
     return [*diplotypes, *phenotypes, NotTested(gene)]
 
@@ -35,8 +37,10 @@ def test_memoised_path_equals_the_engine_on_the_whole_input_space(
     rule_set = interpreter.library.get(rule_set_id)
     memo = Evaluator()
     direct = Evaluator()
-    partners = {gene: [PhenotypeInput(gene, p) for p in Phenotype if p is not Phenotype.NO_RESULT]
-                for gene in Gene}
+    partners = {
+        gene: [PhenotypeInput(gene, p) for p in Phenotype if p is not Phenotype.NO_RESULT]
+        for gene in Gene
+    }
     pairs = [(t, n) for t in every_input(rule_set, Gene.TPMT) for n in partners[Gene.NUDT15]]
     pairs += [(t, NotTested(Gene.NUDT15)) for t in every_input(rule_set, Gene.TPMT)[:-1]]
     pairs += [(t, n) for n in every_input(rule_set, Gene.NUDT15) for t in partners[Gene.TPMT]]
@@ -51,26 +55,34 @@ def test_sessions_are_empty_after_each_evaluation(interpreter: Interpreter) -> N
     evaluator = Evaluator()
     rule_set = interpreter.library.get("cpic-2025")
     compiled = evaluator.compiled(rule_set)
-    evaluator.evaluate_uncached(rule_set, DiplotypeInput(Gene.TPMT, ("*1", "*3A")), NotTested(Gene.NUDT15))
+    evaluator.evaluate_uncached(
+        rule_set, DiplotypeInput(Gene.TPMT, ("*1", "*3A")), NotTested(Gene.NUDT15)
+    )
     host = evaluator.engine._host
     assert host.get_facts(compiled.name, "0") == []
     assert "exception" not in host.get_state(compiled.name, "0")
 
 
-def test_an_action_error_surfaces_and_the_next_evaluation_is_clean(interpreter: Interpreter) -> None:
+def test_an_action_error_surfaces_and_the_next_evaluation_is_clean(
+    interpreter: Interpreter,
+) -> None:
     rule_set = interpreter.library.get("cpic-2025")
     compiled = compile_rule_set(rule_set)
     broken_name = "TPMT.function.*1"
     rules = dict(compiled.rules)
-    rules[broken_name] = CompiledRule(broken_name, "function", {"t": "function"})  # no gene → KeyError later
+    rules[broken_name] = CompiledRule(
+        broken_name, "function", {"t": "function"}
+    )  # no gene → KeyError later
     engine = RuleEngine()
     bad = type(compiled)(compiled.name + "-broken", compiled.definition, rules)
     original = engine._action
 
     def exploding(rule: CompiledRule):
         if rule.rule_id == broken_name:
+
             def action(c: object) -> None:
                 raise RuntimeError("boom")
+
             return action
         return original(rule)
 
@@ -87,7 +99,10 @@ def test_concurrent_callers_get_correct_results(interpreter: Interpreter) -> Non
     evaluator = Evaluator()
     rule_set = interpreter.library.get("cpic-2025")
     inputs = every_input(rule_set, Gene.TPMT)[:200]
-    expected = {i: evaluator.evaluate_uncached(rule_set, i, NotTested(Gene.NUDT15)).phenotypes for i in inputs}
+    expected = {
+        i: evaluator.evaluate_uncached(rule_set, i, NotTested(Gene.NUDT15)).phenotypes
+        for i in inputs
+    }
     errors: list[str] = []
 
     def work() -> None:

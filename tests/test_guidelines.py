@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from tpmt.errors import GuidelineError
 from tpmt.guidelines import GuidelineLibrary, load_rule_set
 
@@ -32,16 +32,32 @@ def edit(path: Path, change: Callable[[dict], None]) -> None:
     [
         ("TPMT.json", lambda d: d.update(extra=1), "extra: Extra inputs are not permitted"),
         ("TPMT.json", lambda d: d["alleles"].update({"*3A": "Half function"}), "alleles.*3A"),
-        ("TPMT.json", lambda d: d.update(phenotype_rules=d["phenotype_rules"][1:]),
-         "no phenotype rule for Normal function + Normal function"),
-        ("TPMT.json", lambda d: d["phenotype_rules"].append(dict(d["phenotype_rules"][0], id="dup")),
-         "cover the same pair"),
+        (
+            "TPMT.json",
+            lambda d: d.update(phenotype_rules=d["phenotype_rules"][1:]),
+            "no phenotype rule for Normal function + Normal function",
+        ),
+        (
+            "TPMT.json",
+            lambda d: d["phenotype_rules"].append(dict(d["phenotype_rules"][0], id="dup")),
+            "cover the same pair",
+        ),
         ("NUDT15.json", lambda d: d["aliases"]["*2"].update(allele="*22"), "has no function"),
-        ("azathioprine.json", lambda d: d.update(rules=d["rules"][1:]),
-         "no rule for TPMT=Normal Metabolizer, NUDT15=Normal Metabolizer"),
-        ("azathioprine.json", lambda d: d["rules"][0].update(advice=["missing"]), "unknown advice 'missing'"),
-        ("azathioprine.json", lambda d: d["advice"]["single_reduced"]["dosing"][0].update(percent_of_standard=None),
-         "reduce_dose needs"),
+        (
+            "azathioprine.json",
+            lambda d: d.update(rules=d["rules"][1:]),
+            "no rule for TPMT=Normal Metabolizer, NUDT15=Normal Metabolizer",
+        ),
+        (
+            "azathioprine.json",
+            lambda d: d["rules"][0].update(advice=["missing"]),
+            "unknown advice 'missing'",
+        ),
+        (
+            "azathioprine.json",
+            lambda d: d["advice"]["single_reduced"]["dosing"][0].update(percent_of_standard=None),
+            "reduce_dose needs",
+        ),
         ("manifest.json", lambda d: d.update(id="cpic-2099"), "differs from folder name"),
     ],
 )
@@ -58,7 +74,10 @@ def test_bad_guideline_data_is_refused_with_file_and_problem(
 def test_content_hash_changes_with_the_data(copy: Path) -> None:
     before = load_rule_set(copy).sha256
     assert before == load_rule_set(ROOT / "guidelines" / "cpic-2025").sha256
-    edit(copy / "thioguanine.json", lambda d: d["advice"]["standard"].update(text="Changed text here."))
+    edit(
+        copy / "thioguanine.json",
+        lambda d: d["advice"]["standard"].update(text="Changed text here."),
+    )
     assert load_rule_set(copy).sha256 != before
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, TypeVar
@@ -33,7 +32,8 @@ class ReportFormat(StrEnum):
 GuidelineOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--guideline", "-g",
+        "--guideline",
+        "-g",
         help="Rule-set id or alias (cpic, dpwg, cpic-2025, cpic-2018, dpwg-2025); repeatable. "
         "Default: the newest CPIC and DPWG.",
     ),
@@ -86,7 +86,9 @@ def lookup(
     ] = None,
     drug: Annotated[
         list[str] | None,
-        typer.Option("--drug", "-d", help="azathioprine, mercaptopurine or thioguanine; repeatable."),
+        typer.Option(
+            "--drug", "-d", help="azathioprine, mercaptopurine or thioguanine; repeatable."
+        ),
     ] = None,
     guideline: GuidelineOption = None,
     output_format: FormatOption = ReportFormat.text,
@@ -110,9 +112,7 @@ def guidelines(output_format: FormatOption = ReportFormat.text) -> None:
     from tpmt.render.listing import render_guidelines
 
     text = _run(
-        lambda: render_guidelines(
-            default_interpreter().library, output_format is ReportFormat.json
-        )
+        lambda: render_guidelines(default_interpreter().library, output_format is ReportFormat.json)
     )
     typer.echo(text, nl=False)
 
@@ -130,10 +130,14 @@ def alleles(
 
     def work() -> str:
         library = default_interpreter().library
-        chosen = gene_enum = parse_gene(gene)
-        ids = list(library.manifests) if guideline is None else [library.resolve(g) for g in guideline]
+        chosen = parse_gene(gene)
+        ids = (
+            list(library.manifests)
+            if guideline is None
+            else [library.resolve(g) for g in guideline]
+        )
         rule_sets = [library.get(i) for i in dict.fromkeys(ids)]
-        return render_alleles(chosen, rule_sets, output_format is ReportFormat.json) if gene_enum else ""
+        return render_alleles(chosen, rule_sets, output_format is ReportFormat.json)
 
     typer.echo(_run(work), nl=False)
 
@@ -152,4 +156,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

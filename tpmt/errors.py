@@ -1,14 +1,14 @@
 """The one exception tree of tpmt: user mistakes, bad guideline data, and bugs.
 
-    TpmtError                 root; the CLI catches only this
-    ├── InputError            bad user input (exit 3)
-    │   ├── UnknownAlleleError     an allele no selected rule set knows
-    │   ├── UnknownGeneError       a gene other than TPMT / NUDT15
-    │   ├── UnknownDrugError       a drug the rule sets do not cover
-    │   ├── UnknownGuidelineError  a rule-set id or alias that does not exist
-    │   └── ParseError             text that is not a diplotype or phenotype
-    ├── GuidelineError        guideline data that fails validation (exit 4)
-    └── EngineError           the rule engine misbehaved: a bug (exit 1)
+TpmtError                 root; the CLI catches only this
+├── InputError            bad user input (exit 3)
+│   ├── UnknownAlleleError     an allele no selected rule set knows
+│   ├── UnknownGeneError       a gene other than TPMT / NUDT15
+│   ├── UnknownDrugError       a drug the rule sets do not cover
+│   ├── UnknownGuidelineError  a rule-set id or alias that does not exist
+│   └── ParseError             text that is not a diplotype or phenotype
+├── GuidelineError        guideline data that fails validation (exit 4)
+└── EngineError           the rule engine misbehaved: a bug (exit 1)
 """
 
 from __future__ import annotations

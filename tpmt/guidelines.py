@@ -88,15 +88,19 @@ def load_rule_set(directory: Path) -> RuleSet:
     manifest = _read_model(manifest_path, Manifest)
     if manifest.id != directory.name:
         raise GuidelineError(f"{manifest_path}: id {manifest.id!r} differs from folder name")
-    genes = {gene: _read_model(directory / name, GeneRules) for gene, name in manifest.genes.items()}
-    drugs = {drug: _read_model(directory / name, DrugRules) for drug, name in manifest.drugs.items()}
+    genes = {
+        gene: _read_model(directory / name, GeneRules) for gene, name in manifest.genes.items()
+    }
+    drugs = {
+        drug: _read_model(directory / name, DrugRules) for drug, name in manifest.drugs.items()
+    }
     if set(genes) != set(Gene):
         raise GuidelineError(f"{manifest_path}: genes must be exactly TPMT and NUDT15")
-    for gene, rules in genes.items():
-        _check_gene(directory / manifest.genes[gene], gene, rules)
+    for gene, gene_rules in genes.items():
+        _check_gene(directory / manifest.genes[gene], gene, gene_rules)
     ids: set[str] = set()
-    for drug, rules in drugs.items():
-        _check_drug(directory / manifest.drugs[drug], drug, rules, manifest, ids)
+    for drug, drug_rules in drugs.items():
+        _check_drug(directory / manifest.drugs[drug], drug, drug_rules, manifest, ids)
     files = ["manifest.json", *sorted(set(manifest.genes.values()) | set(manifest.drugs.values()))]
     digest = hashlib.sha256()
     for name in files:
@@ -117,15 +121,15 @@ def _check_gene(path: Path, gene: Gene, rules: GeneRules) -> None:
         if not set(key) <= present:
             raise GuidelineError(f"{path}: rule {rule.id} uses a function no allele has")
         seen[key] = rule.id
-    needed = itertools.combinations_with_replacement(
-        sorted(present, key=FUNCTION_ORDER.index), 2
-    )
+    needed = itertools.combinations_with_replacement(sorted(present, key=FUNCTION_ORDER.index), 2)
     missing = [" + ".join(pair) for pair in needed if pair not in seen]
     if missing:
         raise GuidelineError(f"{path}: no phenotype rule for {', '.join(missing)}")
     for name, alias in rules.aliases.items():
         if rules.alleles.get(alias.allele) is None:
-            raise GuidelineError(f"{path}: alias {name} points to {alias.allele}, which has no function")
+            raise GuidelineError(
+                f"{path}: alias {name} points to {alias.allele}, which has no function"
+            )
     for ambiguity in rules.ambiguities:
         for diplotype in [ambiguity.diplotype, *ambiguity.alternatives]:
             for allele in diplotype.split("/"):
@@ -139,10 +143,10 @@ def _check_drug(
     """Drug file: right drug, known advice keys, unique ids, every phenotype key covered once."""
     if rules.drug is not drug:
         raise GuidelineError(f"{path}: declares drug {rules.drug}, manifest expects {drug}")
-    for rule in [*rules.rules, *rules.notes]:
-        if rule.id in ids:
-            raise GuidelineError(f"{path}: rule id {rule.id} is used twice")
-        ids.add(rule.id)
+    for rule_id in [r.id for r in rules.rules] + [n.id for n in rules.notes]:
+        if rule_id in ids:
+            raise GuidelineError(f"{path}: rule id {rule_id} is used twice")
+        ids.add(rule_id)
     for rule in rules.rules:
         unknown = [key for key in rule.advice if key not in rules.advice]
         if unknown:

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from tpmt import __version__
 from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
 from tpmt.evaluate import Evaluator
 from tpmt.guidelines import GuidelineLibrary, RuleSet
 from tpmt.models import Report
-from tpmt.parse import DiplotypeInput, GeneInput, NotTested, parse_gene_input, shown
+from tpmt.parse import (
+    DiplotypeInput,
+    GeneInput,
+    NotTested,
+    allele_sort_key,
+    parse_gene_input,
+    shown,
+)
 from tpmt.report import build_report, gene_result
 from tpmt.vocab import Drug, Gene, Phenotype
 
@@ -34,11 +41,8 @@ REPORT_CACHE_SIZE = 65_536
 
 
 def tool_version() -> str:
-    """The installed package version."""
-    try:
-        return version("tpmt")
-    except PackageNotFoundError:  # running from a checkout without installing
-        return "0+unknown"
+    """The package version."""
+    return __version__
 
 
 def parse_drugs(names: Iterable[str] | None) -> tuple[Drug, ...]:
@@ -69,7 +73,11 @@ class Interpreter:
 
     def rule_sets(self, names: Iterable[str] | None) -> list[RuleSet]:
         """Resolve ids/aliases to rule sets: CPIC first, at most one per source."""
-        ids = self.library.default_ids() if names is None else [self.library.resolve(n) for n in names]
+        ids = (
+            self.library.default_ids()
+            if names is None
+            else [self.library.resolve(n) for n in names]
+        )
         chosen = [self.library.get(i) for i in dict.fromkeys(ids)]
         if not chosen:
             raise InputError("no guideline given; accepted: " + ", ".join(self.library.manifests))
@@ -144,8 +152,6 @@ class Interpreter:
         for allele in gene_input.alleles:
             if any(rs.function_of(gene, allele) is not None for rs in rule_sets):
                 continue
-            from tpmt.parse import allele_sort_key
-
             known = sorted(
                 {a for rs in rule_sets for a in [*rs.genes[gene].alleles, *rs.genes[gene].aliases]},
                 key=allele_sort_key,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tpmt.guideline_schema import DosingStep, Reference
 from tpmt.vocab import AlleleFunction, Classification, Drug, Gene, InputType, Phenotype, Source
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 class ReportModel(BaseModel):

@@ -104,7 +104,7 @@ def _strip_gene(text: str, gene: Gene) -> str:
         return text
     if match.group(1).upper() != gene.value:
         raise ParseError(f"{shown(text)} names {match.group(1).upper()}, but was given for {gene}")
-    return text[match.end():].strip()
+    return text[match.end() :].strip()
 
 
 def _parse_allele(text: str, gene: Gene, whole: str) -> str:

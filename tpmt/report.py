@@ -51,14 +51,21 @@ def gene_result(
 ) -> GeneResult:
     """Diplotype, allele functions, phenotypes, alternatives and warnings for one gene."""
     gene = gene_input.gene
-    phenotype = {rs.source: ev.phenotypes[gene] for rs, ev in zip(rule_sets, evaluations, strict=True)}
+    phenotype = {
+        rs.source: ev.phenotypes[gene] for rs, ev in zip(rule_sets, evaluations, strict=True)
+    }
     if not isinstance(gene_input, DiplotypeInput):
         input_type = (
             InputType.PHENOTYPE if isinstance(gene_input, PhenotypeInput) else InputType.NOT_TESTED
         )
         return GeneResult(
-            input=raw, input_type=input_type, diplotype=None, alleles=[],
-            phenotype=phenotype, alternatives=[], warnings=[],
+            input=raw,
+            input_type=input_type,
+            diplotype=None,
+            alleles=[],
+            phenotype=phenotype,
+            alternatives=[],
+            warnings=[],
         )
     primary = rule_sets[0]
     shown = [_resolved(primary, gene, allele) for allele in gene_input.alleles]
@@ -91,9 +98,7 @@ def gene_result(
             for text in ambiguity.alternatives:
                 first, second = text.split("/")
                 other = DiplotypeInput(gene, (first, second))
-                phenotypes = {
-                    rs.source: alternative_phenotype(rs, other) for rs in rule_sets
-                }
+                phenotypes = {rs.source: alternative_phenotype(rs, other) for rs in rule_sets}
                 alternatives.setdefault(text, Alternative(diplotype=text, phenotype=phenotypes))
             differs = [
                 f"{source}: {phenotype[source]} vs {alt.phenotype[source]} for {alt.diplotype}"
@@ -107,8 +112,13 @@ def gene_result(
             if note not in warnings:
                 warnings.append(note)
     return GeneResult(
-        input=raw, input_type=InputType.DIPLOTYPE, diplotype="/".join(shown), alleles=alleles,
-        phenotype=phenotype, alternatives=list(alternatives.values()), warnings=_unique(warnings),
+        input=raw,
+        input_type=InputType.DIPLOTYPE,
+        diplotype="/".join(shown),
+        alleles=alleles,
+        phenotype=phenotype,
+        alternatives=list(alternatives.values()),
+        warnings=_unique(warnings),
     )
 
 
@@ -163,7 +173,10 @@ def trace(rule_set: RuleSet, evaluation: Evaluation, drugs: Sequence[Drug]) -> l
     wanted = {drug.value for drug in drugs}
     steps = []
     for firing in evaluation.firings:
-        if firing.stage in ("recommendation", "note") and firing.rule_id.split(".")[0] not in wanted:
+        if (
+            firing.stage in ("recommendation", "note")
+            and firing.rule_id.split(".")[0] not in wanted
+        ):
             continue
         steps.append(
             TraceStep(

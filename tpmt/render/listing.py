@@ -37,8 +37,12 @@ def render_guidelines(library: GuidelineLibrary, as_json: bool) -> str:
         flags = [f"alias {a}" for a in entry["aliases"]] + (["default"] if entry["default"] else [])
         extra = f"  [{', '.join(flags)}]" if flags else ""
         citation = ", ".join(
-            x for x in (f"PMID {entry['pmid']}" if entry["pmid"] else "",
-                        f"doi:{entry['doi']}" if entry["doi"] else "") if x
+            x
+            for x in (
+                f"PMID {entry['pmid']}" if entry["pmid"] else "",
+                f"doi:{entry['doi']}" if entry["doi"] else "",
+            )
+            if x
         )
         lines += [
             f"{entry['id']}  {entry['source']}  {entry['date']}{extra}",
@@ -59,7 +63,7 @@ def alleles_data(gene: Gene, rule_sets: Sequence[RuleSet]) -> dict[str, Any]:
         {a for rs in rule_sets for a in [*rs.genes[gene].alleles, *rs.genes[gene].aliases]},
         key=allele_sort_key,
     )
-    table = {}
+    table: dict[str, dict[str, str]] = {}
     for name in names:
         table[name] = {}
         for rs in rule_sets:

@@ -51,10 +51,14 @@ def describe_step(step: DosingStep) -> str:
             }[step.action]
         )
     if step.applies_if_standard_dose_at_least:
-        limits = " or ".join(f"≥{_num(q.value)} {q.unit}" for q in step.applies_if_standard_dose_at_least)
+        limits = " or ".join(
+            f"≥{_num(q.value)} {q.unit}" for q in step.applies_if_standard_dose_at_least
+        )
         parts.append(f"if the standard dose is {limits}")
     if step.starting_dose:
-        doses = " or ".join(f"{_range(Range(min=d.min, max=d.max))} {d.unit}" for d in step.starting_dose)
+        doses = " or ".join(
+            f"{_range(Range(min=d.min, max=d.max))} {d.unit}" for d in step.starting_dose
+        )
         parts.append(f"e.g. {doses}")
     if step.frequency is not None:
         parts.append(step.frequency.value.replace("_", " "))

@@ -1,0 +1,38 @@
+"""Every example in examples/ is run and compared with its recorded output (golden files).
+
+Each example is a folder with ``args`` (the command line after ``tpmt``), ``stdout``, and
+``exit_code``; ``stderr`` too when the command fails. Regenerate on purpose with
+``TPMT_UPDATE_GOLDEN=1 pytest tests/test_examples.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from typer.testing import CliRunner
+
+from tpmt.cli import app
+
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "args").is_file())
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example(example: Path) -> None:
+    args = shlex.split((example / "args").read_text())
+    result = CliRunner().invoke(app, args)
+    outputs = {"stdout": result.stdout, "exit_code": f"{result.exit_code}\n"}
+    if result.exit_code != 0:
+        outputs["stderr"] = result.stderr
+    if os.environ.get("TPMT_UPDATE_GOLDEN"):
+        for name, text in outputs.items():
+            (example / name).write_text(text)
+    for name, text in outputs.items():
+        assert (example / name).read_text() == text, f"{example.name}/{name} differs"
+
+
+def test_there_are_examples() -> None:
+    assert len(EXAMPLES) >= 5
