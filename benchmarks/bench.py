@@ -18,7 +18,7 @@ import sys
 import time
 
 from tpmt.evaluate import Evaluator
-from tpmt.interpret import Interpreter
+from tpmt.interpreter import Interpreter
 from tpmt.parse import DiplotypeInput, PhenotypeInput
 from tpmt.vocab import Gene, Phenotype
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tpmt.interpret import Interpreter
+from tpmt.interpreter import Interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT / "tests" / "data" / "conformance"

@@ -13,7 +13,7 @@ from tpmt.errors import (
     UnknownDrugError,
     UnknownGuidelineError,
 )
-from tpmt.interpret import Interpreter
+from tpmt.interpreter import Interpreter
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tpmt.interpret import Interpreter
+from tpmt.interpreter import Interpreter
 from tpmt.models import Report
 from tpmt.vocab import Action, Drug, Gene, Phenotype, Source
 

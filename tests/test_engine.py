@@ -12,7 +12,7 @@ from tpmt.engine import RuleEngine
 from tpmt.errors import EngineError
 from tpmt.evaluate import Evaluator
 from tpmt.guidelines import RuleSet
-from tpmt.interpret import Interpreter
+from tpmt.interpreter import Interpreter
 from tpmt.parse import DiplotypeInput, NotTested, PhenotypeInput
 from tpmt.rules import CompiledRule, compile_rule_set
 from tpmt.vocab import Gene, Phenotype

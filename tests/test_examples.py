@@ -36,3 +36,10 @@ def test_example(example: Path) -> None:
 
 def test_there_are_examples() -> None:
     assert len(EXAMPLES) >= 5
+
+
+def test_readme_shows_the_real_output_of_its_example() -> None:
+    example = ROOT / "examples" / "readme-lookup"
+    readme = (ROOT / "README.md").read_text()
+    command = "$ tpmt " + (example / "args").read_text().strip()
+    assert command + "\n" + (example / "stdout").read_text() in readme

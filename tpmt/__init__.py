@@ -30,15 +30,15 @@ __all__ = [
 
 if TYPE_CHECKING:
     from tpmt.errors import GuidelineError, InputError, TpmtError
-    from tpmt.interpret import Interpreter, interpret
+    from tpmt.interpreter import Interpreter, interpret
     from tpmt.models import Report
 
 _LAZY = {
     "GuidelineError": "tpmt.errors",
     "InputError": "tpmt.errors",
     "TpmtError": "tpmt.errors",
-    "Interpreter": "tpmt.interpret",
-    "interpret": "tpmt.interpret",
+    "Interpreter": "tpmt.interpreter",
+    "interpret": "tpmt.interpreter",
     "Report": "tpmt.models",
 }
 

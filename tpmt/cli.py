@@ -61,7 +61,7 @@ def _run(work: Callable[[], T]) -> T:
 
 def _version(value: bool) -> None:
     if value:
-        from tpmt.interpret import tool_version
+        from tpmt.interpreter import tool_version
 
         typer.echo(f"tpmt {tool_version()}")
         raise typer.Exit()
@@ -95,7 +95,7 @@ def lookup(
     explain: Annotated[bool, typer.Option("--explain", help="Show the rule trace.")] = False,
 ) -> None:
     """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
-    from tpmt.interpret import interpret
+    from tpmt.interpreter import interpret
     from tpmt.render.text import render_report
 
     report = _run(lambda: interpret(tpmt=tpmt, nudt15=nudt15, drugs=drug, guidelines=guideline))
@@ -108,7 +108,7 @@ def lookup(
 @app.command()
 def guidelines(output_format: FormatOption = ReportFormat.text) -> None:
     """List the rule sets with versions, sources and content hashes."""
-    from tpmt.interpret import default_interpreter
+    from tpmt.interpreter import default_interpreter
     from tpmt.render.listing import render_guidelines
 
     text = _run(
@@ -124,7 +124,7 @@ def alleles(
     output_format: FormatOption = ReportFormat.text,
 ) -> None:
     """List a gene's alleles and their function in each rule set."""
-    from tpmt.interpret import default_interpreter
+    from tpmt.interpreter import default_interpreter
     from tpmt.parse import parse_gene
     from tpmt.render.listing import render_alleles
 
