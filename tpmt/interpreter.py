@@ -37,7 +37,7 @@ DRUG_NAMES = {
     "6tg": Drug.THIOGUANINE,
     "tg": Drug.THIOGUANINE,
 }
-REPORT_CACHE_SIZE = 65_536
+REPORT_CACHE_SIZE = 16_384  # per cache; bounded so a batch of rare inputs cannot grow memory
 
 
 def tool_version() -> str:
@@ -69,6 +69,7 @@ class Interpreter:
         self.evaluator = Evaluator()
         self.version = tool_version()
         self._reports: dict[tuple[object, ...], Report] = {}
+        self._canonical: dict[tuple[object, ...], Report] = {}
         self._lock = threading.Lock()
 
     def rule_sets(self, names: Iterable[str] | None) -> list[RuleSet]:
@@ -126,10 +127,33 @@ class Interpreter:
             raise InputError("no result given: give a TPMT result, a NUDT15 result, or both")
         for gene_input in inputs.values():
             self._check_alleles(gene_input, rule_sets)
+        raw = {Gene.TPMT: tpmt, Gene.NUDT15: nudt15}
+        key = (
+            inputs[Gene.TPMT].key,
+            inputs[Gene.NUDT15].key,
+            chosen_drugs,
+            tuple(rs.sha256 for rs in rule_sets),
+        )
+        canonical = self._canonical.get(key)
+        if canonical is None:
+            canonical = self._build(inputs, raw, rule_sets, chosen_drugs)
+            with self._lock:
+                if len(self._canonical) >= REPORT_CACHE_SIZE:
+                    self._canonical.clear()
+                self._canonical[key] = canonical
+        return _with_inputs(canonical, raw)
+
+    def _build(
+        self,
+        inputs: dict[Gene, GeneInput],
+        raw: dict[Gene, str | None],
+        rule_sets: Sequence[RuleSet],
+        chosen_drugs: Sequence[Drug],
+    ) -> Report:
+        """Evaluate every rule set (memoised) and assemble a new Report."""
         evaluations = [
             self.evaluator.evaluate(rs, inputs[Gene.TPMT], inputs[Gene.NUDT15]) for rs in rule_sets
         ]
-        raw = {Gene.TPMT: tpmt, Gene.NUDT15: nudt15}
         genes = {
             gene: gene_result(inputs[gene], raw[gene], rule_sets, evaluations, self._alt_phenotype)
             for gene in Gene
@@ -161,6 +185,17 @@ class Interpreter:
                 f"unknown {gene} allele {shown(allele)} in {gene_input.text} (rule sets: {ids}); "
                 f"known: {', '.join(known)}"
             )
+
+
+def _with_inputs(report: Report, raw: dict[Gene, str | None]) -> Report:
+    """The report with each gene's ``input`` as the caller spelled it (no re-validation)."""
+    if all(report.genes[gene].input == raw[gene] for gene in Gene):
+        return report
+    genes = {
+        gene: result.model_copy(update={"input": raw[gene]})
+        for gene, result in report.genes.items()
+    }
+    return report.model_copy(update={"genes": genes})
 
 
 _default: Interpreter | None = None
