@@ -13,6 +13,7 @@ from tpmt.rules import CompiledRuleSet, Fact, compile_rule_set
 from tpmt.vocab import AlleleFunction, Gene, Phenotype
 
 MemoKey = tuple[str, tuple[str, ...], tuple[str, ...]]
+MEMO_SIZE = 50_000  # evaluations (a few KB each); cleared when full, so memory stays bounded
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Evaluator:
         if found is None:
             with self._lock:
                 found = self._memo.get(key) or self.evaluate_uncached(rule_set, tpmt, nudt15)
+                if len(self._memo) >= MEMO_SIZE:
+                    self._memo.clear()
                 self._memo[key] = found
         return found
 
