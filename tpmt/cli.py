@@ -152,6 +152,8 @@ def schema() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    # tpmt uses no pydantic plugins; skipping their entry-point scan saves ~25 ms per start
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app(prog_name="tpmt")
 
 
