@@ -82,6 +82,51 @@ def import_gene(reference: Path, rule_set: str, gene: str) -> None:
     print(f"{rule_set} {gene}: {len(alleles)} alleles, {len(rows) - 1} diplotypes")
 
 
+MINIMUM_PANEL = {"TPMT": ["*2", "*3A", "*3B", "*3C"], "NUDT15": ["*3"]}
+IGNORED = {
+    "TPMT": [
+        {
+            "position": 18138983,
+            "rsid": "rs2842934",
+            "note": "synonymous c.474T>C (formerly *1S); does not define an allele and is ignored",
+        }
+    ],
+    "NUDT15": [],
+}
+
+
+def import_definitions(reference: Path, rule_set: str, gene: str) -> None:
+    """Write guidelines/<rule set>/definitions/<GENE>.json from a PharmCAT translation file."""
+    source_file = SOURCES[rule_set][gene][0]
+    data = json.loads((reference / source_file).read_text())
+    positions = [
+        {"position": v["position"], "rsid": v["rsid"], "ref": v["ref"], "alts": v["alts"]}
+        for v in data["variants"]
+    ]
+    alleles = {}
+    for named in data["namedAlleles"]:
+        spec = {}
+        if not named["reference"]:
+            for variant, value in zip(data["variants"], named["alleles"], strict=True):
+                if value is not None:
+                    spec[str(variant["position"])] = value.split(" or ")
+        alleles[named["name"]] = spec
+    out = {
+        "gene": gene,
+        "chromosome": data["chromosome"],
+        "build": "GRCh38",
+        "source": f"PharmCAT {gene}_translation.json ({data['source']})",
+        "version": data["version"],
+        "positions": positions,
+        "alleles": alleles,
+        "minimum_panel": MINIMUM_PANEL[gene],
+        "ignored_positions": IGNORED[gene],
+    }
+    path = ROOT / "guidelines" / rule_set / "definitions" / f"{gene}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1) + "\n")
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__)
@@ -90,6 +135,7 @@ def main(argv: list[str]) -> int:
     for rule_set, genes in SOURCES.items():
         for gene in genes:
             import_gene(reference, rule_set, gene)
+            import_definitions(reference, rule_set, gene)
     return 0
 
 

@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -103,6 +104,57 @@ def lookup(
         typer.echo(report.model_dump_json(indent=2))
     else:
         typer.echo(render_report(report, explain=explain), nl=False)
+
+
+class CallFormat(StrEnum):
+    """Output formats of ``tpmt call``."""
+
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+    tsv = "tsv"
+
+
+@app.command()
+def call(
+    file: Annotated[Path, typer.Argument(help="GRCh38 VCF (.vcf/.vcf.gz) or genotype table.")],
+    sample: Annotated[str | None, typer.Option("--sample", "-s", help="Only this sample.")] = None,
+    drug: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drug", "-d", help="azathioprine, mercaptopurine or thioguanine; repeatable."
+        ),
+    ] = None,
+    guideline: GuidelineOption = None,
+    output_format: Annotated[
+        CallFormat, typer.Option("--format", "-f", help="Output format (json: one sample).")
+    ] = CallFormat.jsonl,
+) -> None:
+    """Call TPMT and NUDT15 diplotypes from variant data, then interpret each sample."""
+    from tpmt.calling.run import call_file
+    from tpmt.interpreter import default_interpreter
+    from tpmt.render.calls import render_call_results
+
+    def start() -> tuple[list[str], object]:
+        return call_file(default_interpreter(), file, sample, drug, guideline)
+
+    names, results = _run(start)
+    if output_format is CallFormat.json and len(names) != 1:
+        typer.echo(
+            f"tpmt: error: --format json needs one sample; {file.name} has {len(names)} "
+            "(use --sample NAME or --format jsonl)",
+            err=True,
+        )
+        raise typer.Exit(3)
+    failed = 0
+    for chunk, ok in render_call_results(results, output_format.value):  # type: ignore[arg-type]
+        typer.echo(chunk, nl=False)
+        failed += not ok
+    if failed:
+        typer.echo(
+            f"tpmt: error: {failed} of {len(names)} samples could not be interpreted", err=True
+        )
+        raise typer.Exit(3)
 
 
 @app.command()

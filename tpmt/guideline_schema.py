@@ -64,6 +64,7 @@ class Manifest(StrictModel):
     recommendation_lookup: Literal["pair", "per_gene"]
     genes: dict[Gene, str]
     drugs: dict[Drug, str]
+    definitions: dict[Gene, str] = {}
     provenance: list[Provenance] = Field(min_length=1)
     notes: list[str] = []
 
@@ -229,3 +230,53 @@ class DrugRules(StrictModel):
     rules: list[RecommendationRule] = Field(min_length=1)
     notes: list[CombinationNote] = []
     provenance: list[Provenance] = Field(min_length=1)
+
+
+class DefinedPosition(StrictModel):
+    """A GRCh38 position that defines alleles, with its VCF reference and alternate alleles."""
+
+    position: int = Field(gt=0)
+    rsid: str | None = Field(pattern=r"^rs[0-9]+$")
+    ref: str = Field(pattern=r"^[ACGT]+$")
+    alts: list[str] = Field(min_length=1)
+
+
+class IgnoredPosition(StrictModel):
+    """A position seen in VCFs that defines no allele and is deliberately ignored."""
+
+    position: int
+    rsid: str | None
+    note: str
+
+
+class AlleleDefinitions(StrictModel):
+    """Named-allele definitions of one gene (``definitions/<gene>.json``), for calling."""
+
+    gene: Gene
+    chromosome: Literal["chr6", "chr13"]
+    build: Literal["GRCh38"]
+    source: str
+    version: str
+    positions: list[DefinedPosition] = Field(min_length=1)
+    alleles: dict[str, dict[str, list[str]]] = Field(min_length=2)
+    minimum_panel: list[str]
+    ignored_positions: list[IgnoredPosition] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlleleDefinitions:
+        known = {p.position: {p.ref, *p.alts} for p in self.positions}
+        if len(known) != len(self.positions):
+            raise ValueError("a position is listed twice")
+        for name, spec in self.alleles.items():
+            for position, allowed in spec.items():
+                if int(position) not in known:
+                    raise ValueError(f"allele {name} uses undefined position {position}")
+                if not set(allowed) <= known[int(position)]:
+                    raise ValueError(f"allele {name} at {position}: {allowed} not in ref/alts")
+        references = [name for name, spec in self.alleles.items() if not spec]
+        if len(references) != 1:
+            raise ValueError(f"exactly one reference allele expected, found {references}")
+        missing = [a for a in self.minimum_panel if a not in self.alleles]
+        if missing:
+            raise ValueError(f"minimum panel names undefined alleles {missing}")
+        return self

@@ -14,7 +14,13 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tpmt.errors import GuidelineError, UnknownGuidelineError
-from tpmt.guideline_schema import DrugRules, GeneRules, Manifest, RecommendationRule
+from tpmt.guideline_schema import (
+    AlleleDefinitions,
+    DrugRules,
+    GeneRules,
+    Manifest,
+    RecommendationRule,
+)
 from tpmt.vocab import AlleleFunction, Drug, Gene, Phenotype, Source
 
 ENV_VAR = "TPMT_GUIDELINES_DIR"
@@ -57,6 +63,7 @@ class RuleSet:
     manifest: Manifest
     genes: dict[Gene, GeneRules]
     drugs: dict[Drug, DrugRules]
+    definitions: dict[Gene, AlleleDefinitions]
     sha256: str
     directory: Path = field(compare=False)
 
@@ -94,6 +101,17 @@ def load_rule_set(directory: Path) -> RuleSet:
     drugs = {
         drug: _read_model(directory / name, DrugRules) for drug, name in manifest.drugs.items()
     }
+    definitions = {
+        gene: _read_model(directory / name, AlleleDefinitions)
+        for gene, name in manifest.definitions.items()
+    }
+    for gene, defs in definitions.items():
+        path = directory / manifest.definitions[gene]
+        if defs.gene is not gene:
+            raise GuidelineError(f"{path}: declares gene {defs.gene}, manifest expects {gene}")
+        unknown = [a for a in defs.alleles if a not in genes[gene].alleles]
+        if unknown:
+            raise GuidelineError(f"{path}: alleles {unknown} are not in {gene}.json")
     if set(genes) != set(Gene):
         raise GuidelineError(f"{manifest_path}: genes must be exactly TPMT and NUDT15")
     for gene, gene_rules in genes.items():
@@ -101,11 +119,12 @@ def load_rule_set(directory: Path) -> RuleSet:
     ids: set[str] = set()
     for drug, drug_rules in drugs.items():
         _check_drug(directory / manifest.drugs[drug], drug, drug_rules, manifest, ids)
-    files = ["manifest.json", *sorted(set(manifest.genes.values()) | set(manifest.drugs.values()))]
+    names = set(manifest.genes.values()) | set(manifest.drugs.values())
+    files = ["manifest.json", *sorted(names | set(manifest.definitions.values()))]
     digest = hashlib.sha256()
     for name in files:
         digest.update(name.encode() + b"\0" + (directory / name).read_bytes() + b"\0")
-    return RuleSet(manifest, genes, drugs, digest.hexdigest(), directory)
+    return RuleSet(manifest, genes, drugs, definitions, digest.hexdigest(), directory)
 
 
 def _check_gene(path: Path, gene: Gene, rules: GeneRules) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tpmt import __version__
+from tpmt.calling.caller import AlleleMatcher, GeneCall
 from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
 from tpmt.evaluate import Evaluator
 from tpmt.guidelines import GuidelineLibrary, RuleSet
@@ -20,7 +21,8 @@ from tpmt.parse import (
     shown,
 )
 from tpmt.report import build_report, gene_result
-from tpmt.vocab import Drug, Gene, Phenotype
+from tpmt.variants import variant_outcome
+from tpmt.vocab import Drug, Gene, InputType, Phenotype
 
 DRUG_NAMES = {
     "azathioprine": Drug.AZATHIOPRINE,
@@ -70,6 +72,7 @@ class Interpreter:
         self.version = tool_version()
         self._reports: dict[tuple[object, ...], Report] = {}
         self._canonical: dict[tuple[object, ...], Report] = {}
+        self._matchers: dict[str, dict[Gene, AlleleMatcher]] = {}
         self._lock = threading.Lock()
 
     def rule_sets(self, names: Iterable[str] | None) -> list[RuleSet]:
@@ -149,16 +152,64 @@ class Interpreter:
         raw: dict[Gene, str | None],
         rule_sets: Sequence[RuleSet],
         chosen_drugs: Sequence[Drug],
+        ambiguities: bool = True,
     ) -> Report:
         """Evaluate every rule set (memoised) and assemble a new Report."""
         evaluations = [
             self.evaluator.evaluate(rs, inputs[Gene.TPMT], inputs[Gene.NUDT15]) for rs in rule_sets
         ]
         genes = {
-            gene: gene_result(inputs[gene], raw[gene], rule_sets, evaluations, self._alt_phenotype)
+            gene: gene_result(
+                inputs[gene], raw[gene], rule_sets, evaluations, self._alt_phenotype, ambiguities
+            )
             for gene in Gene
         }
         return build_report(self.version, rule_sets, genes, evaluations, chosen_drugs)
+
+    def matchers(self, rule_sets: Sequence[RuleSet]) -> dict[Gene, AlleleMatcher]:
+        """Allele matchers from the first selected rule set's definitions (compiled once)."""
+        primary = rule_sets[0]
+        key = primary.sha256
+        if key not in self._matchers:
+            self._matchers[key] = {g: AlleleMatcher(d) for g, d in primary.definitions.items()}
+        return self._matchers[key]
+
+    def interpret_variants(
+        self,
+        calls: dict[Gene, GeneCall | None],
+        sample: str | None = None,
+        drugs: Iterable[str] | None = None,
+        guidelines: Iterable[str] | None = None,
+    ) -> Report:
+        """A Report for genes called from variant data (see tpmt.calling)."""
+        rule_sets = self.rule_sets(guidelines)
+        chosen_drugs = parse_drugs(drugs)
+        matchers = self.matchers(rule_sets)
+        outcomes = {
+            gene: variant_outcome(
+                gene, calls.get(gene), matchers.get(gene), rule_sets, self._alt_phenotype
+            )
+            for gene in Gene
+        }
+        if all(isinstance(o.gene_input, NotTested) for o in outcomes.values()):
+            reasons = " ".join(w for o in outcomes.values() for w in o.warnings)
+            raise InputError(f"sample {sample!r}: nothing to interpret. {reasons}")
+        inputs = {gene: o.gene_input for gene, o in outcomes.items()}
+        raw: dict[Gene, str | None] = dict.fromkeys(Gene)
+        report = self._build(inputs, raw, rule_sets, chosen_drugs, ambiguities=False)
+        genes = {}
+        for gene, result in report.genes.items():
+            outcome = outcomes[gene]
+            genes[gene] = result.model_copy(
+                update={
+                    "input_type": InputType.VARIANTS if outcome.evidence else result.input_type,
+                    "diplotype": outcome.diplotype,
+                    "alternatives": outcome.alternatives,
+                    "warnings": list(dict.fromkeys([*outcome.warnings, *result.warnings])),
+                    "evidence": outcome.evidence,
+                }
+            )
+        return report.model_copy(update={"genes": genes, "sample": sample})
 
     def _alt_phenotype(self, rule_set: RuleSet, diplotype: DiplotypeInput) -> Phenotype:
         """The phenotype of an alternative diplotype, through the same (memoised) engine."""

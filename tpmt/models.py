@@ -43,6 +43,34 @@ class Alternative(ReportModel):
 
     diplotype: str
     phenotype: dict[Source, Phenotype]
+    basis: Literal["phase", "missing_data"] = Field(
+        default="phase",
+        description="why it cannot be excluded: unknown phase, or uncalled defining positions",
+    )
+
+
+class SiteEvidence(ReportModel):
+    """The genotype seen at one allele-defining position."""
+
+    position: int
+    rsid: str | None
+    ref: str
+    genotype: str = Field(
+        description="as in the input, e.g. C/T, C|T, ./. or 0/0 (reference block)"
+    )
+    called: bool
+
+
+class CallEvidence(ReportModel):
+    """How a diplotype was called from variant data."""
+
+    definitions: str = Field(description="allele definitions used (source and version)")
+    sites: list[SiteEvidence]
+    uncalled: list[str] = Field(description="uncalled defining positions as chr:pos (rsID)")
+    novel: list[str] = Field(description="unexpected alleles at defining positions")
+    minimum_panel: dict[str, bool] = Field(
+        description="for each allele of the minimum test panel: are all its positions called"
+    )
 
 
 class GeneResult(ReportModel):
@@ -55,6 +83,7 @@ class GeneResult(ReportModel):
     phenotype: dict[Source, Phenotype]
     alternatives: list[Alternative]
     warnings: list[str]
+    evidence: CallEvidence | None = None
 
 
 class Recommendation(ReportModel):
@@ -89,6 +118,7 @@ class Report(ReportModel):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     tool_version: str
+    sample: str | None = None
     guidelines: list[GuidelineInfo]
     genes: dict[Gene, GeneResult]
     recommendations: list[Recommendation]

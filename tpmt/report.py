@@ -48,8 +48,13 @@ def gene_result(
     rule_sets: Sequence[RuleSet],
     evaluations: Sequence[Evaluation],
     alternative_phenotype: AlternativeLookup,
+    ambiguities: bool = True,
 ) -> GeneResult:
-    """Diplotype, allele functions, phenotypes, alternatives and warnings for one gene."""
+    """Diplotype, allele functions, phenotypes, alternatives and warnings for one gene.
+
+    ``ambiguities`` adds the rule set's known unphased look-alikes; variant calls pass False
+    because they enumerate their own alternatives from the genotypes.
+    """
     gene = gene_input.gene
     phenotype = {
         rs.source: ev.phenotypes[gene] for rs, ev in zip(rule_sets, evaluations, strict=True)
@@ -91,7 +96,7 @@ def gene_result(
                 warnings.append(f"{rule_set.id}: {alias.note}")
         alleles.append(AlleleCall(name=name, function=functions))
     alternatives: dict[str, Alternative] = {}
-    for rule_set in rule_sets:
+    for rule_set in rule_sets if ambiguities else []:
         for ambiguity in rule_set.genes[gene].ambiguities:
             if ambiguity.diplotype != gene_input.text:
                 continue

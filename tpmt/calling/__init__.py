@@ -1,0 +1,1 @@
+"""Star-allele calling from variant data (VCF and genotype tables)."""

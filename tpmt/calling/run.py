@@ -1,0 +1,62 @@
+"""Call every sample of a VCF or genotype table and interpret it (memoised per genotype)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from tpmt.calling.caller import GeneCall, call_gene
+from tpmt.calling.table import looks_like_table, read_table
+from tpmt.calling.vcf import SampleGenotypes, read_vcf
+from tpmt.errors import InputError
+from tpmt.interpreter import Interpreter
+from tpmt.models import Report
+from tpmt.vocab import Gene
+
+SampleResult = tuple[str, Report | InputError]
+
+
+def call_file(
+    interpreter: Interpreter,
+    path: Path,
+    sample: str | None = None,
+    drugs: Iterable[str] | None = None,
+    guidelines: Iterable[str] | None = None,
+) -> tuple[list[str], Iterator[SampleResult]]:
+    """Sample names, and lazily each sample's Report (or the InputError that sample raised).
+
+    File-level problems (unreadable file, GRCh37 input, unknown sample) raise InputError
+    before any sample is produced.
+    """
+    drug_list = None if drugs is None else list(drugs)
+    guideline_list = None if guidelines is None else list(guidelines)
+    rule_sets = interpreter.rule_sets(guideline_list)
+    matchers = interpreter.matchers(rule_sets)
+    by_name = {gene.value: matcher for gene, matcher in matchers.items()}
+    reader = read_table if looks_like_table(path) else read_vcf
+    names, genotypes = reader(path, by_name, sample)
+    cache: dict[object, Report | InputError] = {}
+
+    def results() -> Iterator[SampleResult]:
+        for name, per_gene in genotypes:
+            signature = _signature(per_gene)
+            result = cache.get(signature)
+            if result is None:
+                calls: dict[Gene, GeneCall | None] = {
+                    gene: call_gene(matchers[gene], per_gene[gene.value]) for gene in Gene
+                }
+                try:
+                    result = interpreter.interpret_variants(calls, None, drug_list, guideline_list)
+                except InputError as exc:
+                    result = exc
+                cache[signature] = result
+            if isinstance(result, Report):
+                yield name, result.model_copy(update={"sample": name})
+            else:
+                yield name, InputError(str(result).replace("sample None", f"sample {name!r}"))
+
+    return names, results()
+
+
+def _signature(per_gene: SampleGenotypes) -> object:
+    return tuple((gene, tuple(sorted(sites.items()))) for gene, sites in sorted(per_gene.items()))

@@ -1,0 +1,95 @@
+"""Read array/qPCR genotype tables (CSV or TSV: sample, rsID or chrom:pos, genotype)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from tpmt.calling.caller import AlleleMatcher, Site
+from tpmt.calling.genotypes import SiteGenotype, canonical
+from tpmt.calling.vcf import CHROMOSOMES, SampleGenotypes
+from tpmt.errors import InputError
+
+COLUMNS = {
+    "sample": ("sample", "sample_id", "sampleid", "id"),
+    "variant": ("variant", "rsid", "snp", "marker", "position", "locus"),
+    "genotype": ("genotype", "gt", "call", "result"),
+}
+MISSING = {"", "./.", ".", "--", "00", "nc", "no call", "undetermined", "na", "n/a"}
+POSITION = re.compile(r"^(?:chr)?(6|13)[:_-](\d+)$", re.IGNORECASE)
+
+
+def looks_like_table(path: Path) -> bool:
+    """True for .csv/.tsv/.txt files that do not start like a VCF."""
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return False
+    with path.open("rb") as handle:
+        return not handle.read(16).startswith(b"##fileformat")
+
+
+def read_table(
+    path: Path, matchers: dict[str, AlleleMatcher], sample: str | None
+) -> tuple[list[str], Iterator[tuple[str, SampleGenotypes]]]:
+    """Samples in first-seen order and their genotypes at defining positions."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read genotype table {path.name}: {exc}") from None
+    dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] else "excel"
+    reader = csv.DictReader(text.splitlines(), dialect=dialect)
+    header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    columns = {}
+    for role, names in COLUMNS.items():
+        found = next((header[n] for n in names if n in header), None)
+        if found is None:
+            raise InputError(
+                f"{path.name}: no {role} column; expected a header with one of "
+                f"{', '.join(names)} (got {', '.join(header) or 'nothing'})"
+            )
+        columns[role] = found
+    by_position: dict[tuple[str, int], tuple[str, Site]] = {}
+    by_rsid: dict[str, tuple[str, Site]] = {}
+    for gene, matcher in matchers.items():
+        for site in matcher.sites:
+            by_position[(CHROMOSOMES[gene], site.position)] = (gene, site)
+            if site.rsid:
+                by_rsid[site.rsid.lower()] = (gene, site)
+    data: dict[str, SampleGenotypes] = {}
+    for line, row in enumerate(reader, start=2):
+        name = (row[columns["sample"]] or "").strip()
+        if not name:
+            raise InputError(f"{path.name} line {line}: empty sample name")
+        per_gene = data.setdefault(name, {gene: {} for gene in matchers})
+        key = (row[columns["variant"]] or "").strip()
+        match = POSITION.match(key)
+        target = (
+            by_position.get((match.group(1), int(match.group(2))))
+            if match
+            else by_rsid.get(key.lower())
+        )
+        if target is None:
+            continue  # not an allele-defining position (e.g. rs2842934, ignored by design)
+        gene, site = target
+        per_gene[gene][site.position] = _genotype(row[columns["genotype"]] or "", site, path, line)
+    if sample is not None and sample not in data:
+        raise InputError(
+            f"sample {sample!r} is not in {path.name}; samples: {', '.join(list(data)[:10])}"
+        )
+    chosen: list[str] = [sample] if sample is not None else list(data)
+    return chosen, ((name, data[name]) for name in chosen)
+
+
+def _genotype(value: str, site: Site, path: Path, line: int) -> SiteGenotype:
+    text = value.strip()
+    if text.lower() in MISSING:
+        return SiteGenotype((None, None), shown=text or "missing")
+    phased = "|" in text
+    parts = re.split(r"[/|]", text) if ("/" in text or phased) else list(text)
+    if len(parts) != 2:
+        raise InputError(
+            f"{path.name} line {line}: genotype {text!r} is not two alleles such as A/G"
+        )
+    tokens = [canonical(site.position, site.ref, p.strip().upper()) for p in parts]
+    return SiteGenotype((tokens[0], tokens[1]), phased, None, text)

@@ -1,0 +1,76 @@
+"""Render per-sample results of ``tpmt call``: text, JSON, JSON lines or one TSV row each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from tpmt.errors import InputError
+from tpmt.models import Report
+from tpmt.render.text import render_report
+from tpmt.vocab import Gene, Source
+
+TSV_COLUMNS = [
+    "sample",
+    "status",
+    "TPMT_diplotype",
+    "TPMT_CPIC",
+    "TPMT_DPWG",
+    "TPMT_alternatives",
+    "TPMT_uncalled",
+    "NUDT15_diplotype",
+    "NUDT15_CPIC",
+    "NUDT15_DPWG",
+    "NUDT15_alternatives",
+    "NUDT15_uncalled",
+    "warnings",
+]
+
+
+def _clean(value: str) -> str:
+    return value.replace("\t", " ").replace("\n", " ")
+
+
+def tsv_row(name: str, result: Report | InputError) -> str:
+    """One sample as a TSV line (errors keep their row, with the message in ``warnings``)."""
+    if isinstance(result, InputError):
+        cells = [name, "error"] + [""] * (len(TSV_COLUMNS) - 3) + [str(result)]
+        return "\t".join(_clean(c) for c in cells) + "\n"
+    cells = [name, "ok"]
+    for gene in Gene:
+        g = result.genes[gene]
+        cells += [
+            g.diplotype or "",
+            g.phenotype.get(Source.CPIC, ""),
+            g.phenotype.get(Source.DPWG, ""),
+            ";".join(f"{a.diplotype} ({a.basis})" for a in g.alternatives),
+            ";".join(g.evidence.uncalled) if g.evidence else "",
+        ]
+    cells.append(" | ".join(w for g in result.genes.values() for w in g.warnings))
+    return "\t".join(_clean(str(c)) for c in cells) + "\n"
+
+
+def render_call_results(
+    results: Iterable[tuple[str, Report | InputError]], output_format: str
+) -> Iterator[tuple[str, bool]]:
+    """Yield (text, succeeded) per sample; TSV starts with its header line."""
+    if output_format == "tsv":
+        yield "\t".join(TSV_COLUMNS) + "\n", True
+    for name, result in results:
+        ok = isinstance(result, Report)
+        if output_format == "tsv":
+            yield tsv_row(name, result), ok
+        elif isinstance(result, InputError):
+            record = {"sample": name, "status": "error", "message": str(result)}
+            text = (
+                json.dumps(record) + "\n"
+                if output_format in ("jsonl", "json")
+                else (f"== {name}: error: {result}\n\n")
+            )
+            yield text, False
+        elif output_format == "jsonl":
+            yield result.model_dump_json() + "\n", True
+        elif output_format == "json":
+            yield result.model_dump_json(indent=2) + "\n", True
+        else:
+            yield f"== sample {name}\n" + render_report(result) + "\n", True
