@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CONFORMANCE, RULE_SETS, read_tsv
 
+from conftest import CONFORMANCE, RULE_SETS, read_tsv
 from tpmt.interpreter import Interpreter
 from tpmt.models import Recommendation
 from tpmt.vocab import Action, Frequency, Gene, Phenotype, Source

@@ -6,8 +6,8 @@ import itertools
 import threading
 
 import pytest
-from conftest import RULE_SETS
 
+from conftest import RULE_SETS
 from tpmt.engine import RuleEngine
 from tpmt.errors import EngineError
 from tpmt.evaluate import Evaluator

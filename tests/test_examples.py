@@ -12,9 +12,9 @@ import shlex
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from typer.testing import CliRunner
 
+from conftest import ROOT
 from tpmt.cli import app
 
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "args").is_file())

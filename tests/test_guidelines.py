@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from tpmt.errors import GuidelineError
 from tpmt.guidelines import GuidelineLibrary, load_rule_set
 
