@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tpmt.calling.caller import GeneCall, call_gene
 from tpmt.calling.table import looks_like_table, read_table
-from tpmt.calling.vcf import SampleGenotypes, read_vcf
+from tpmt.calling.vcf import read_vcf
 from tpmt.errors import InputError
 from tpmt.interpreter import Interpreter
 from tpmt.models import Report
@@ -38,8 +38,7 @@ def call_file(
     cache: dict[object, Report | InputError] = {}
 
     def results() -> Iterator[SampleResult]:
-        for name, per_gene in genotypes:
-            signature = _signature(per_gene)
+        for name, signature, per_gene in genotypes:
             result = cache.get(signature)
             if result is None:
                 calls: dict[Gene, GeneCall | None] = {
@@ -56,7 +55,3 @@ def call_file(
                 yield name, InputError(str(result).replace("sample None", f"sample {name!r}"))
 
     return names, results()
-
-
-def _signature(per_gene: SampleGenotypes) -> object:
-    return tuple((gene, tuple(sorted(sites.items()))) for gene, sites in sorted(per_gene.items()))

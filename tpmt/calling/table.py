@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tpmt.calling.caller import AlleleMatcher, Site
 from tpmt.calling.genotypes import SiteGenotype, canonical
-from tpmt.calling.vcf import CHROMOSOMES, SampleGenotypes
+from tpmt.calling.vcf import CHROMOSOMES, SampleGenotypes, SampleRecord
 from tpmt.errors import InputError
 
 COLUMNS = {
@@ -31,7 +31,7 @@ def looks_like_table(path: Path) -> bool:
 
 def read_table(
     path: Path, matchers: dict[str, AlleleMatcher], sample: str | None
-) -> tuple[list[str], Iterator[tuple[str, SampleGenotypes]]]:
+) -> tuple[list[str], Iterator[SampleRecord]]:
     """Samples in first-seen order and their genotypes at defining positions."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -78,7 +78,11 @@ def read_table(
             f"sample {sample!r} is not in {path.name}; samples: {', '.join(list(data)[:10])}"
         )
     chosen: list[str] = [sample] if sample is not None else list(data)
-    return chosen, ((name, data[name]) for name in chosen)
+    return chosen, ((name, _signature(data[name]), data[name]) for name in chosen)
+
+
+def _signature(per_gene: SampleGenotypes) -> object:
+    return tuple((gene, tuple(sorted(sites.items()))) for gene, sites in sorted(per_gene.items()))
 
 
 def _genotype(value: str, site: Site, path: Path, line: int) -> SiteGenotype:

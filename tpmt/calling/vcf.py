@@ -16,6 +16,7 @@ GRCH37_LENGTHS = {"6": 171115067, "13": 115169878}
 GRCH37_WORDS = re.compile(r"grch37|hg19|b37|hs37|human_g1k_v37", re.IGNORECASE)
 CHROMOSOMES = {"TPMT": "6", "NUDT15": "13"}
 SampleGenotypes = dict[str, dict[int, SiteGenotype]]  # gene -> position -> genotype
+SampleRecord = tuple[str, object, SampleGenotypes]  # name, genotype signature, genotypes
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,12 @@ def _row(gene: str, record: Any, positions: set[int], matcher: AlleleMatcher) ->
 
 def read_vcf(
     path: Path, matchers: dict[str, AlleleMatcher], sample: str | None
-) -> tuple[list[str], Iterator[tuple[str, SampleGenotypes]]]:
-    """Sample names and, lazily, each sample's genotypes at the defining positions."""
+) -> tuple[list[str], Iterator[SampleRecord]]:
+    """Sample names and, lazily, each sample's genotypes at the defining positions.
+
+    Samples with byte-identical genotype (and phase-set) columns share one signature and one
+    genotype object, so a population file is decoded once per distinct genotype pattern.
+    """
     vcf = _open(path)
     _check_build(vcf, path)
     samples: Sequence[str] = list(vcf.samples)
@@ -126,12 +131,30 @@ def read_vcf(
             rows += list(_rows(_open(path), {gene: matchers[gene]}, False))
     wanted = [sample] if sample is not None else list(samples)
     index = {name: i for i, name in enumerate(samples)}
-    return wanted, (_sample_genotypes(name, index[name], rows, matchers) for name in wanted)
+    return wanted, _records(wanted, index, rows, matchers)
+
+
+def _records(
+    wanted: list[str], index: dict[str, int], rows: list[_Row], matchers: dict[str, AlleleMatcher]
+) -> Iterator[SampleRecord]:
+    import numpy as np
+
+    parts = [row.genotypes[:, :3].astype(np.int32) for row in rows]
+    parts += [row.phase_sets[:, :1].astype(np.int64) for row in rows if row.phase_sets is not None]
+    matrix = np.ascontiguousarray(np.hstack(parts)) if parts else np.zeros((len(index), 0))
+    decoded: dict[bytes, SampleGenotypes] = {}
+    for name in wanted:
+        i = index[name]
+        signature = matrix[i].tobytes()
+        genotypes = decoded.get(signature)
+        if genotypes is None:
+            genotypes = decoded[signature] = _sample_genotypes(i, rows, matchers)
+        yield name, signature, genotypes
 
 
 def _sample_genotypes(
-    name: str, i: int, rows: list[_Row], matchers: dict[str, AlleleMatcher]
-) -> tuple[str, SampleGenotypes]:
+    i: int, rows: list[_Row], matchers: dict[str, AlleleMatcher]
+) -> SampleGenotypes:
     out: SampleGenotypes = {gene: {} for gene in matchers}
     blocks: list[tuple[_Row, SiteGenotype]] = []
     for row in rows:
@@ -151,7 +174,7 @@ def _sample_genotypes(
                 out[row.gene][site.position] = SiteGenotype(
                     (REF, REF), shown="0/0 (reference block)"
                 )
-    return name, out
+    return out
 
 
 def _site(row: _Row, i: int) -> SiteGenotype:
