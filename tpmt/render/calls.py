@@ -56,6 +56,9 @@ def render_call_results(
     """Yield (text, succeeded) per sample; TSV starts with its header line."""
     if output_format == "tsv":
         yield "\t".join(TSV_COLUMNS) + "\n", True
+    # samples with the same genotypes share one report body (model_copy keeps the same
+    # ``genes`` object), so its JSON is rendered once and only the sample name is patched in
+    json_cache: dict[int, tuple[str, object]] = {}
     for name, result in results:
         ok = isinstance(result, Report)
         if output_format == "tsv":
@@ -69,7 +72,12 @@ def render_call_results(
             )
             yield text, False
         elif output_format == "jsonl":
-            yield result.model_dump_json() + "\n", True
+            cached = json_cache.get(id(result.genes))
+            if cached is None or cached[1] is not result.genes:
+                body = result.model_copy(update={"sample": None}).model_dump_json()
+                cached = json_cache[id(result.genes)] = (body, result.genes)
+            line = cached[0].replace('"sample":null', '"sample":' + json.dumps(name), 1)
+            yield line + "\n", True
         elif output_format == "json":
             yield result.model_dump_json(indent=2) + "\n", True
         else:
