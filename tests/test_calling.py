@@ -320,3 +320,18 @@ def test_cli_call_jsonl_tsv_and_errors(interpreter: Interpreter, tmp_path: Path)
     )
     missing = runner.invoke(app, ["call", str(tmp_path / "nope.vcf")])
     assert missing.exit_code == 3 and "does not exist" in missing.stderr
+
+
+def test_bgzipped_and_tabix_indexed_vcf_uses_the_index(
+    interpreter: Interpreter, tmp_path: Path
+) -> None:
+    import pysam  # dev dependency, used only to build the test index
+
+    plain = make_vcf(
+        interpreter, tmp_path / "b.vcf", [(TPMT_460, "C", "T", "0|1"), (TPMT_719, "T", "C", "1|0")]
+    )
+    packed = Path(pysam.tabix_index(str(plain), preset="vcf", force=True))
+    assert Path(str(packed) + ".tbi").is_file()
+    report = call_one(interpreter, packed)
+    assert report.genes[Gene.TPMT].diplotype == "*3B/*3C"
+    assert report.genes[Gene.NUDT15].diplotype == "*1/*1"
