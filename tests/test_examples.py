@@ -21,7 +21,8 @@ EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "args").is_fi
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example(example: Path) -> None:
+def test_example(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # example arguments name files relative to the repository
     args = shlex.split((example / "args").read_text())
     result = CliRunner().invoke(app, args)
     outputs = {"stdout": result.stdout, "exit_code": f"{result.exit_code}\n"}
