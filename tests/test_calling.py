@@ -335,3 +335,30 @@ def test_bgzipped_and_tabix_indexed_vcf_uses_the_index(
     report = call_one(interpreter, packed)
     assert report.genes[Gene.TPMT].diplotype == "*3B/*3C"
     assert report.genes[Gene.NUDT15].diplotype == "*1/*1"
+
+
+def test_different_phase_sets_are_not_phased_with_each_other(
+    interpreter: Interpreter, tmp_path: Path
+) -> None:
+    path = make_vcf(interpreter, tmp_path / "a.vcf", [])
+    text = path.read_text().replace("\tGT\t", "\tGT:PS\t")
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("chr"):
+            fields = line.split("\t")
+            if int(fields[1]) == TPMT_460:
+                fields[3:5], fields[9] = ["C", "T"], "0|1:100"
+            elif int(fields[1]) == TPMT_719:
+                fields[3:5], fields[9] = ["T", "C"], "0|1:200"
+            else:
+                fields[9] += ":."
+            line = "\t".join(fields)
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n")
+    tpmt = call_one(interpreter, path).genes[Gene.TPMT]
+    assert tpmt.diplotype == "*1/*3A"
+    assert [a.diplotype for a in tpmt.alternatives] == ["*3B/*3C"]
+    same = path.read_text().replace("0|1:200", "0|1:100")
+    path.write_text(same)
+    tpmt = call_one(interpreter, path).genes[Gene.TPMT]
+    assert tpmt.diplotype == "*1/*3A" and tpmt.alternatives == []

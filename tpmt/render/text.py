@@ -89,6 +89,22 @@ def _gene_lines(gene: Gene, result: GeneResult) -> list[str]:
     for alt in result.alternatives:
         alt_ph = ", ".join(f"{s} {p}" for s, p in alt.phenotype.items())
         lines.append(" " * 10 + f"alternative: {alt.diplotype} → {alt_ph}")
+    if result.evidence is not None:
+        evidence = result.evidence
+        called = sum(site.called for site in evidence.sites)
+        panel = ", ".join(
+            f"{a} {'ok' if ok else 'UNCALLED'}" for a, ok in evidence.minimum_panel.items()
+        )
+        lines += _wrap(
+            f"evidence: {called}/{len(evidence.sites)} defining positions called; "
+            f"minimum panel: {panel}",
+            " " * 10,
+            2,
+        )
+        if evidence.uncalled:
+            lines += _wrap("uncalled: " + ", ".join(evidence.uncalled), " " * 10, 2)
+        if evidence.novel:
+            lines += _wrap("novel: " + ", ".join(evidence.novel), " " * 10, 2)
     for warning in result.warnings:
         lines += _wrap("! " + warning, " " * 10, 2)
     return lines
