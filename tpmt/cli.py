@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from tpmt.errors import TpmtError
+from tpmt.errors import InputError, TpmtError
+
+if TYPE_CHECKING:
+    from tpmt.batch import BatchRecord
 
 app = typer.Typer(
     name="tpmt",
@@ -155,6 +160,96 @@ def call(
             f"tpmt: error: {failed} of {len(names)} samples could not be interpreted", err=True
         )
         raise typer.Exit(3)
+
+
+class BatchFormat(StrEnum):
+    """Output formats of ``tpmt batch``."""
+
+    jsonl = "jsonl"
+    tsv = "tsv"
+
+
+@app.command()
+def batch(
+    input_file: Annotated[
+        str, typer.Argument(metavar="INPUT", help="TSV, CSV or JSONL file; - reads stdin.")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    output_format: Annotated[
+        BatchFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = BatchFormat.jsonl,
+    drug: Annotated[
+        list[str] | None,
+        typer.Option("--drug", "-d", help="Default drugs for rows without a drugs column."),
+    ] = None,
+    guideline: GuidelineOption = None,
+) -> None:
+    """Interpret a file of samples: one record per input row, in order (exit 3 if any failed)."""
+    import contextlib
+
+    from tpmt.batch import interpret_prepared, read_rows
+    from tpmt.interpreter import default_interpreter
+    from tpmt.render.batch import render_batch
+
+    def open_input() -> object:
+        if input_file == "-":
+            return contextlib.nullcontext(sys.stdin)
+        try:
+            return open(input_file, encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise InputError(f"cannot read {input_file!r}: {exc.strerror}") from None
+
+    source = _run(open_input)
+    counts = {"rows": 0, "failed": 0}
+    with source as handle:  # type: ignore[attr-defined]
+        rows = _run(lambda: read_rows(handle, input_file))
+        records = interpret_prepared(rows, guideline, drug, _run(default_interpreter))
+
+        def counted() -> Iterator[BatchRecord]:
+            for record in records:
+                counts["rows"] += 1
+                counts["failed"] += not record.ok
+                yield record
+
+        target = output.open("w", encoding="utf-8") if output else sys.stdout
+        try:
+            with _progress() as advance:
+                for chunk in _run(lambda: render_batch(counted(), output_format.value)):
+                    target.write(chunk)
+                    advance()
+        finally:
+            if output:
+                target.close()
+    if counts["failed"]:
+        typer.echo(
+            f"tpmt: error: {counts['failed']} of {counts['rows']} rows failed "
+            "(their records say why)",
+            err=True,
+        )
+        raise typer.Exit(3)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[], None]]:
+    """A row counter on stderr when stderr is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("batch", total=None)
+        yield lambda: progress.advance(task)
 
 
 @app.command()
