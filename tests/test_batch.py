@@ -116,3 +116,28 @@ def test_cli_batch_missing_file_and_bad_header(tmp_path: Path) -> None:
     bad.write_text("a\tb\n1\t2\n")
     result = runner.invoke(app, ["batch", str(bad)])
     assert result.exit_code == 3 and "needs a sample_id column" in result.stderr
+
+
+def test_outside_call_file(tmp_path: Path) -> None:
+    path = tmp_path / "outside.tsv"
+    path.write_text(
+        "# PharmCAT outside calls\nCYP2C19\t*1/*2\nTPMT\t*1/*3A\nNUDT15\t\tPoor Metabolizer\n"
+    )
+    result = CliRunner().invoke(app, ["lookup", "--outside-call", str(path), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["genes"]["TPMT"]["diplotype"] == "*1/*3A"
+    assert data["genes"]["NUDT15"]["phenotype"]["CPIC"] == "Poor Metabolizer"
+    both = CliRunner().invoke(app, ["lookup", "--outside-call", str(path), "--tpmt", "IM"])
+    assert both.exit_code == 3 and "not both" in both.stderr
+    path.write_text("TPMT\t*1/*3A\nTPMT\t*1/*1\n")
+    twice = CliRunner().invoke(app, ["lookup", "--outside-call", str(path)])
+    assert twice.exit_code == 3 and "given twice" in twice.stderr
+
+
+def test_public_api_names_resolve() -> None:
+    import tpmt
+
+    for name in tpmt.__all__:
+        assert getattr(tpmt, name) is not None
+    assert callable(tpmt.interpret_many)

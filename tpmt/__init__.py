@@ -26,9 +26,11 @@ __all__ = [
     "TpmtError",
     "__version__",
     "interpret",
+    "interpret_many",
 ]
 
 if TYPE_CHECKING:
+    from tpmt.batch import interpret_many
     from tpmt.errors import GuidelineError, InputError, TpmtError
     from tpmt.interpreter import Interpreter, interpret
     from tpmt.models import Report
@@ -40,6 +42,7 @@ _LAZY = {
     "Interpreter": "tpmt.interpreter",
     "interpret": "tpmt.interpreter",
     "Report": "tpmt.models",
+    "interpret_many": "tpmt.batch",
 }
 
 

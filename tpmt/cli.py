@@ -17,6 +17,7 @@ from tpmt.errors import InputError, TpmtError
 
 if TYPE_CHECKING:
     from tpmt.batch import BatchRecord
+    from tpmt.models import Report
 
 app = typer.Typer(
     name="tpmt",
@@ -99,12 +100,30 @@ def lookup(
     guideline: GuidelineOption = None,
     output_format: FormatOption = ReportFormat.text,
     explain: Annotated[bool, typer.Option("--explain", help="Show the rule trace.")] = False,
+    outside_call: Annotated[
+        Path | None,
+        typer.Option(
+            "--outside-call", help="PharmCAT outside-call TSV instead of --tpmt/--nudt15."
+        ),
+    ] = None,
 ) -> None:
     """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
     from tpmt.interpreter import interpret
     from tpmt.render.text import render_report
 
-    report = _run(lambda: interpret(tpmt=tpmt, nudt15=nudt15, drugs=drug, guidelines=guideline))
+    def work() -> Report:
+        given_tpmt, given_nudt15 = tpmt, nudt15
+        if outside_call is not None:
+            from tpmt.outside_call import read_outside_call
+            from tpmt.vocab import Gene
+
+            if tpmt is not None or nudt15 is not None:
+                raise InputError("give either --outside-call or --tpmt/--nudt15, not both")
+            calls = read_outside_call(outside_call)
+            given_tpmt, given_nudt15 = calls.get(Gene.TPMT), calls.get(Gene.NUDT15)
+        return interpret(tpmt=given_tpmt, nudt15=given_nudt15, drugs=drug, guidelines=guideline)
+
+    report = _run(work)
     if output_format is ReportFormat.json:
         typer.echo(report.model_dump_json(indent=2))
     else:
