@@ -34,6 +34,7 @@ class ReportFormat(StrEnum):
 
     text = "text"
     json = "json"
+    fhir = "fhir"
 
 
 GuidelineOption = Annotated[
@@ -126,6 +127,10 @@ def lookup(
     report = _run(work)
     if output_format is ReportFormat.json:
         typer.echo(report.model_dump_json(indent=2))
+    elif output_format is ReportFormat.fhir:
+        from tpmt.render.fhir import report_to_bundle
+
+        typer.echo(json.dumps(report_to_bundle(report), indent=2))
     else:
         typer.echo(render_report(report, explain=explain), nl=False)
 
@@ -137,6 +142,7 @@ class CallFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     tsv = "tsv"
+    fhir = "fhir"
 
 
 @app.command()
@@ -186,6 +192,7 @@ class BatchFormat(StrEnum):
 
     jsonl = "jsonl"
     tsv = "tsv"
+    fhir = "fhir"
 
 
 @app.command()

@@ -98,6 +98,19 @@ def render_batch(records: Iterable[BatchRecord], output_format: str) -> Iterator
         if "\t" in sample or "\n" in sample or "\r" in sample:
             sample = _cell(sample)
         report = record.report
+        if output_format == "fhir":
+            from tpmt.render.fhir import error_outcome, report_to_bundle
+
+            if report is None:
+                yield json.dumps(error_outcome(record.sample, record.message or "")) + "\n"
+            else:
+                yield (
+                    json.dumps(
+                        report_to_bundle(report.model_copy(update={"sample": record.sample}))
+                    )
+                    + "\n"
+                )
+            continue
         if report is None:
             if output_format == "tsv":
                 empty = [""] * (len(TSV_COLUMNS) - 3)

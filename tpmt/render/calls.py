@@ -63,6 +63,15 @@ def render_call_results(
         ok = isinstance(result, Report)
         if output_format == "tsv":
             yield tsv_row(name, result), ok
+        elif output_format == "fhir":
+            from tpmt.render.fhir import error_outcome, report_to_bundle
+
+            resource = (
+                error_outcome(name, str(result))
+                if isinstance(result, InputError)
+                else report_to_bundle(result)
+            )
+            yield json.dumps(resource) + "\n", ok
         elif isinstance(result, InputError):
             record = {"sample": name, "status": "error", "message": str(result)}
             text = (
