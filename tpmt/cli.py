@@ -35,6 +35,7 @@ class ReportFormat(StrEnum):
     text = "text"
     json = "json"
     fhir = "fhir"
+    html = "html"
 
 
 GuidelineOption = Annotated[
@@ -107,6 +108,13 @@ def lookup(
             "--outside-call", help="PharmCAT outside-call TSV instead of --tpmt/--nudt15."
         ),
     ] = None,
+    sample: Annotated[
+        str | None, typer.Option("--sample", help="Sample or patient identifier to print.")
+    ] = None,
+    generated: Annotated[
+        str | None,
+        typer.Option("--generated", help="Date printed on HTML reports (default: today)."),
+    ] = None,
 ) -> None:
     """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
     from tpmt.interpreter import interpret
@@ -125,7 +133,15 @@ def lookup(
         return interpret(tpmt=given_tpmt, nudt15=given_nudt15, drugs=drug, guidelines=guideline)
 
     report = _run(work)
-    if output_format is ReportFormat.json:
+    if sample is not None:
+        report = report.model_copy(update={"sample": sample})
+    if output_format is ReportFormat.html:
+        import datetime
+
+        from tpmt.render.html import render_html
+
+        typer.echo(render_html(report, generated or datetime.date.today().isoformat()), nl=False)
+    elif output_format is ReportFormat.json:
         typer.echo(report.model_dump_json(indent=2))
     elif output_format is ReportFormat.fhir:
         from tpmt.render.fhir import report_to_bundle
