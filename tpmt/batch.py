@@ -47,7 +47,7 @@ def _drugs(value: Any) -> list[str] | None:
     return [part for part in (p.strip() for p in str(value).replace(";", ",").split(",")) if part]
 
 
-def _prepare(number: int, raw: Mapping[Any, Any]) -> Prepared:
+def prepare_row(number: int, raw: Mapping[Any, Any]) -> Prepared:
     """Pick the fields out of a mapping with case-insensitive keys."""
     row = {str(k).strip().lower(): v for k, v in raw.items() if k is not None}
     sample = next((_text(row[k]) for k in SAMPLE_KEYS if _text(row.get(k))), None)
@@ -74,7 +74,7 @@ def interpret_many(
     Each row is a mapping with ``sample_id`` (or ``sample``/``id``), ``tpmt``, ``nudt15`` and
     optionally ``drugs`` (list or comma-separated); keys are case-insensitive.
     """
-    prepared = (_prepare(number, row) for number, row in enumerate(rows, start=1))
+    prepared = (prepare_row(number, row) for number, row in enumerate(rows, start=1))
     return interpret_prepared(prepared, guidelines, drugs, interpreter)
 
 
@@ -169,13 +169,13 @@ def _delimited(
 
 
 def _jsonl(first: str, handle: IO[str]) -> Iterator[Prepared]:
-    yield _prepare(1, _json_row(first, 1))
+    yield prepare_row(1, row_from_json(first, 1))
     for number, line in enumerate(handle, start=2):
         if line.strip():
-            yield _prepare(number, _json_row(line, number))
+            yield prepare_row(number, row_from_json(line, number))
 
 
-def _json_row(line: str, number: int) -> dict[str, Any]:
+def row_from_json(line: str, number: int) -> dict[str, Any]:
     try:
         value = json.loads(line)
     except json.JSONDecodeError as exc:

@@ -295,6 +295,28 @@ def _progress() -> Iterator[Callable[[], None]]:
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    max_body: Annotated[
+        int, typer.Option(help="Largest request body in bytes (413 above).")
+    ] = 1_000_000,
+) -> None:
+    """Run the HTTP service (needs the optional extra: pip install 'tpmt[service]')."""
+    try:
+        import uvicorn
+
+        from tpmt.service import create_app
+    except ImportError:
+        typer.echo("tpmt: error: the service needs: pip install 'tpmt[service]'", err=True)
+        raise typer.Exit(3) from None
+    from tpmt.interpreter import default_interpreter
+
+    application = create_app(_run(default_interpreter), max_body)
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command()
 def guidelines(output_format: FormatOption = ReportFormat.text) -> None:
     """List the rule sets with versions, sources and content hashes."""
     from tpmt.interpreter import default_interpreter
