@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter, default_interpreter
@@ -18,8 +17,7 @@ RESULT_CACHE_SIZE = 65_536
 Prepared = tuple[int, str, str | None, str | None, Any, str | None]
 
 
-@dataclass(frozen=True)
-class BatchRecord:
+class BatchRecord(NamedTuple):
     """The outcome of one input row: a Report (status ok) or the error message."""
 
     row: int

@@ -257,10 +257,16 @@ def batch(
 
         target = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
+            chunks = _run(lambda: render_batch(counted(), output_format.value))
+            write = target.write
             with _progress() as advance:
-                for chunk in _run(lambda: render_batch(counted(), output_format.value)):
-                    target.write(chunk)
-                    advance()
+                if advance is None:
+                    for chunk in chunks:
+                        write(chunk)
+                else:
+                    for chunk in chunks:
+                        write(chunk)
+                        advance(1)
         finally:
             if output:
                 target.close()
@@ -274,10 +280,10 @@ def batch(
 
 
 @contextlib.contextmanager
-def _progress() -> Iterator[Callable[[], None]]:
-    """A row counter on stderr when stderr is a terminal; nothing otherwise."""
+def _progress() -> Iterator[Callable[[int], None] | None]:
+    """A row counter on stderr when stderr is a terminal; None otherwise."""
     if not sys.stderr.isatty():
-        yield lambda: None
+        yield None
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -291,7 +297,7 @@ def _progress() -> Iterator[Callable[[], None]]:
         transient=True,
     ) as progress:
         task = progress.add_task("batch", total=None)
-        yield lambda: progress.advance(task)
+        yield lambda rows: progress.advance(task, rows)
 
 
 @app.command()

@@ -136,5 +136,6 @@ def render_batch(records: Iterable[BatchRecord], output_format: str) -> Iterator
             prefix = f"{sample}\tok\t"
             yield prefix + cached[1].replace("\n", "\n" + prefix) + "\n"
         else:
-            name = json.dumps(record.sample)
+            plain = sample.isascii() and sample.isprintable() and '"' not in sample
+            name = f'"{sample}"' if plain and "\\" not in sample else json.dumps(record.sample)
             yield cached[1].replace('"sample":null', '"sample":' + name, 1) + "\n"
