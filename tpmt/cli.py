@@ -47,6 +47,10 @@ GuidelineOption = Annotated[
         "Default: the newest CPIC and DPWG.",
     ),
 ]
+DrugOption = Annotated[
+    list[str] | None,
+    typer.Option("--drug", "-d", help="azathioprine, mercaptopurine or thioguanine; repeatable."),
+]
 FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
@@ -93,12 +97,7 @@ def lookup(
     nudt15: Annotated[
         str | None, typer.Option("--nudt15", help="NUDT15 diplotype (*1/*3) or phenotype.")
     ] = None,
-    drug: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--drug", "-d", help="azathioprine, mercaptopurine or thioguanine; repeatable."
-        ),
-    ] = None,
+    drug: DrugOption = None,
     guideline: GuidelineOption = None,
     output_format: FormatOption = ReportFormat.text,
     explain: Annotated[bool, typer.Option("--explain", help="Show the rule trace.")] = False,
@@ -165,12 +164,7 @@ class CallFormat(StrEnum):
 def call(
     file: Annotated[Path, typer.Argument(help="GRCh38 VCF (.vcf/.vcf.gz) or genotype table.")],
     sample: Annotated[str | None, typer.Option("--sample", "-s", help="Only this sample.")] = None,
-    drug: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--drug", "-d", help="azathioprine, mercaptopurine or thioguanine; repeatable."
-        ),
-    ] = None,
+    drug: DrugOption = None,
     guideline: GuidelineOption = None,
     output_format: Annotated[
         CallFormat, typer.Option("--format", "-f", help="Output format (json: one sample).")
