@@ -43,7 +43,7 @@ def _open(path: Path) -> Any:
         with path.open("rb") as handle:
             head = handle.read(2)
         vcf = VCF(str(path))
-    except (OSError, Exception) as exc:  # cyvcf2 raises plain Exceptions for unreadable files
+    except Exception as exc:  # cyvcf2 raises plain Exceptions (or OSError) for unreadable files
         raise InputError(
             f"{str(path)!r} is not a readable VCF file ({type(exc).__name__})"
         ) from None
