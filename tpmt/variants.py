@@ -90,7 +90,7 @@ def variant_outcome(
     shown = "/".join(primary)
     own = _phenotypes(gene, primary, rule_sets, phenotype_of)
     alternatives = []
-    changes_phenotype: list[str] = []
+    changes: dict[Basis, list[str]] = {"phase": [], "missing_data": []}
     groups: tuple[tuple[Basis, tuple[Diplotype, ...]], ...] = (
         ("phase", call.phase_alternatives),
         ("missing_data", call.missing_alternatives),
@@ -100,17 +100,12 @@ def variant_outcome(
             phenotypes = _phenotypes(gene, pair, rule_sets, phenotype_of)
             differs = [f"{s} {p}" for s, p in phenotypes.items() if p != own[s]]
             if differs:
-                changes_phenotype.append(f"{'/'.join(pair)} ({', '.join(differs)})")
+                changes[basis].append(f"{'/'.join(pair)} ({', '.join(differs)})")
             if basis == "phase" or n < MAX_LISTED:
                 alternatives.append(
                     Alternative(diplotype="/".join(pair), phenotype=phenotypes, basis=basis)
                 )
-    phase_changes = [
-        c
-        for c in changes_phenotype
-        if c.split(" ", 1)[0] in {"/".join(p) for p in call.phase_alternatives}
-    ]
-    missing_changes = [c for c in changes_phenotype if c not in phase_changes]
+    phase_changes, missing_changes = changes["phase"], changes["missing_data"]
     if phase_changes:
         hint = " or an erythrocyte TPMT activity test" if gene is Gene.TPMT else ""
         warnings.append(

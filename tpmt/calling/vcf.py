@@ -69,25 +69,33 @@ def _check_build(vcf: Any, path: Path) -> None:
 
 
 def _rows(vcf: Any, matchers: dict[str, AlleleMatcher], indexed: bool) -> Iterator[_Row]:
-    """The rows that touch a defining position (or cover one with a reference block)."""
-    for gene, matcher in matchers.items():
-        chrom = CHROMOSOMES[gene]
-        first, last = matcher.sites[0].position, matcher.sites[-1].position
-        positions = {s.position for s in matcher.sites}
-        if indexed:
-            names = [c for c in (f"chr{chrom}", chrom) if c in set(vcf.seqnames)]
-            records = (
-                r for name in names for r in vcf(f"{name}:{max(first - 100, 1)}-{last + 10}")
-            )
-        else:
-            records = (r for r in vcf if r.CHROM.removeprefix("chr") == chrom)
-        for record in records:
-            row = _row(gene, record, positions, matcher)
-            if row is not None:
-                yield row
+    """The rows that touch a defining position (or cover one with a reference block).
+
+    With a tabix index only the genes' regions are read; otherwise the file is read once.
+    """
+    genes = {CHROMOSOMES[gene]: gene for gene in matchers}
+    positions = {gene: {s.position for s in m.sites} for gene, m in matchers.items()}
+    if indexed:
+        seqnames = set(vcf.seqnames)
+        regions = [
+            f"{name}:{max(m.sites[0].position - 100, 1)}-{m.sites[-1].position + 10}"
+            for gene, m in matchers.items()
+            for name in (f"chr{CHROMOSOMES[gene]}", CHROMOSOMES[gene])
+            if name in seqnames
+        ]
+        records: Iterator[Any] = (r for region in regions for r in vcf(region))
+    else:
+        records = iter(vcf)
+    for record in records:
+        gene = genes.get(record.CHROM.removeprefix("chr"))
+        if gene is None:
+            continue
+        row = _row(gene, record, positions[gene])
+        if row is not None:
+            yield row
 
 
-def _row(gene: str, record: Any, positions: set[int], matcher: AlleleMatcher) -> _Row | None:
+def _row(gene: str, record: Any, positions: set[int]) -> _Row | None:
     alleles = [record.REF, *record.ALT]
     end = record.INFO.get("END") if any(a.startswith("<") for a in record.ALT) else None
     tokens: list[str | None] = []
@@ -123,12 +131,7 @@ def read_vcf(
         shown = ", ".join(samples[:10]) + (" ..." if len(samples) > 10 else "")
         raise InputError(f"sample {sample!r} is not in {path.name}; samples: {shown}")
     indexed = any(Path(str(path) + ext).is_file() for ext in (".tbi", ".csi"))
-    if indexed:
-        rows = list(_rows(vcf, matchers, True))
-    else:
-        rows = []
-        for gene in matchers:  # one pass per gene keeps the unindexed path simple
-            rows += list(_rows(_open(path), {gene: matchers[gene]}, False))
+    rows = list(_rows(vcf, matchers, indexed))
     wanted = [sample] if sample is not None else list(samples)
     index = {name: i for i, name in enumerate(samples)}
     return wanted, _records(wanted, index, rows, matchers)
