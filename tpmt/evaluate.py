@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tpmt.engine import Firing, RuleEngine
 from tpmt.errors import EngineError
 from tpmt.guidelines import RuleSet
-from tpmt.parse import DiplotypeInput, GeneInput, NotTested, PhenotypeInput
+from tpmt.parse import DiplotypeInput, FunctionsInput, GeneInput, NotTested, PhenotypeInput
 from tpmt.rules import CompiledRuleSet, Fact, compile_rule_set
 from tpmt.vocab import AlleleFunction, Gene, Phenotype
 
@@ -46,6 +46,11 @@ def gene_facts(rule_set: RuleSet, gene_input: GeneInput) -> list[Fact]:
                 }
             )
         return facts
+    if isinstance(gene_input, FunctionsInput):
+        return [
+            {"t": "function", "gene": gene, "slot": slot, "function": function.value}
+            for slot, function in enumerate(gene_input.functions, start=1)
+        ]
     phenotype = (
         gene_input.phenotype if isinstance(gene_input, PhenotypeInput) else Phenotype.NO_RESULT
     )

@@ -102,6 +102,16 @@ class Ambiguity(StrictModel):
     note: str
 
 
+class MinimumPanelRule(StrictModel):
+    """What a call may not report while a minimum-panel (AMP Tier 1) position is untested."""
+
+    id: str = Field(pattern=LOCAL_ID_PATTERN)
+    withhold: list[Phenotype] = Field(min_length=1)
+    report: Phenotype
+    text: str
+    reference: Reference
+
+
 class GeneRules(StrictModel):
     """Allele functions and phenotype rules for one gene (``<gene>.json``)."""
 
@@ -109,8 +119,12 @@ class GeneRules(StrictModel):
     hgnc: str = Field(pattern=r"^HGNC:[0-9]+$")
     alleles: dict[str, AlleleFunction | None] = Field(min_length=1)
     aliases: dict[str, AlleleAlias] = {}
+    unassigned_function: AlleleFunction = Field(
+        description="the function of an allele this rule set assigns none or does not name"
+    )
     phenotype_rules: list[PhenotypeRule] = Field(min_length=1)
     ambiguities: list[Ambiguity] = []
+    minimum_panel_rule: MinimumPanelRule
     references: list[Reference] = Field(min_length=1)
     provenance: list[Provenance] = Field(min_length=1)
 
@@ -124,8 +138,6 @@ class GeneRules(StrictModel):
         for name, function in value.items():
             if not re.match(ALLELE_PATTERN, name):
                 raise ValueError(f"allele name {name!r} is not of the form *<number>[A-Z]")
-            if function is AlleleFunction.UNASSIGNED:
-                raise ValueError(f"allele {name}: write null for an allele with no function")
         return value
 
 
@@ -204,6 +216,10 @@ class RecommendationRule(StrictModel):
     id: str = Field(pattern=LOCAL_ID_PATTERN)
     source_id: str | None = None
     when: dict[Gene, Phenotype] = Field(min_length=1)
+    context: dict[Gene, list[Phenotype]] = Field(
+        default={},
+        description="per-gene rule sets: the other gene's phenotypes this row is limited to",
+    )
     classification: Classification | None
     advice: list[str] = Field(min_length=1)
     based_on: Gene | None = None

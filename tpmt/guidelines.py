@@ -76,12 +76,21 @@ class RuleSet:
         return self.manifest.source
 
     def function_of(self, gene: Gene, allele: str) -> AlleleFunction | None:
-        """The allele's function here (after aliases); None if not in this nomenclature."""
+        """The allele's function here (after aliases); None if not in this nomenclature.
+
+        An allele named here without a function has the rule set's ``unassigned_function``.
+        """
         rules = self.genes[gene]
         name = rules.aliases[allele].allele if allele in rules.aliases else allele
         if name not in rules.alleles:
             return None
-        return rules.alleles[name] or AlleleFunction.UNASSIGNED
+        return rules.alleles[name] or rules.unassigned_function
+
+    def is_assigned(self, gene: Gene, allele: str) -> bool:
+        """True when this rule set names the allele and gives it a function of its own."""
+        rules = self.genes[gene]
+        name = rules.aliases[allele].allele if allele in rules.aliases else allele
+        return rules.alleles.get(name) is not None
 
     @cached_property
     def recommendation_rules(self) -> dict[str, tuple[Drug, RecommendationRule]]:
@@ -131,7 +140,7 @@ def _check_gene(path: Path, gene: Gene, rules: GeneRules) -> None:
     """Gene file: right gene, complete phenotype rules, valid aliases and ambiguities."""
     if rules.gene is not gene:
         raise GuidelineError(f"{path}: declares gene {rules.gene}, manifest expects {gene}")
-    present = {f for f in rules.alleles.values() if f} | {AlleleFunction.UNASSIGNED}
+    present = {f for f in rules.alleles.values() if f} | {rules.unassigned_function}
     seen: dict[tuple[AlleleFunction, ...], str] = {}
     for rule in rules.phenotype_rules:
         key = tuple(sorted(rule.functions, key=FUNCTION_ORDER.index))
@@ -170,14 +179,32 @@ def _check_drug(
         unknown = [key for key in rule.advice if key not in rules.advice]
         if unknown:
             raise GuidelineError(f"{path}: rule {rule.id} names unknown advice {unknown[0]!r}")
-    for key in _lookup_keys(manifest.recommendation_lookup):
-        matching = [r.id for r in rules.rules if r.when == key]
-        if len(matching) != 1:
-            label = ", ".join(f"{g}={p}" for g, p in key.items())
-            found = "no rule" if not matching else f"rules {', '.join(matching)}"
-            raise GuidelineError(f"{path}: {found} for {label}; exactly one is required")
-    if len(rules.rules) != len(list(_lookup_keys(manifest.recommendation_lookup))):
-        raise GuidelineError(f"{path}: rules outside the expected phenotype keys")
+    keys = list(_lookup_keys(manifest.recommendation_lookup))
+    for key in keys:
+        for context in _contexts(key, manifest.recommendation_lookup):
+            matching = [r.id for r in rules.rules if r.when == key and _within(r.context, context)]
+            if len(matching) != 1:
+                label = ", ".join(f"{g}={p}" for g, p in {**key, **context}.items())
+                found = "no rule" if not matching else f"rules {', '.join(matching)}"
+                raise GuidelineError(f"{path}: {found} for {label}; exactly one is required")
+    for rule in rules.rules:
+        if rule.when not in keys:
+            raise GuidelineError(f"{path}: rule {rule.id} is outside the expected phenotype keys")
+        if rule.context and (manifest.recommendation_lookup == "pair" or set(rule.context) & set(rule.when)):
+            raise GuidelineError(f"{path}: rule {rule.id}: context must name the other gene")
+
+
+def _contexts(key: dict[Gene, Phenotype], mode: str) -> list[dict[Gene, Phenotype]]:
+    """For per-gene rules, each phenotype the other gene can have; for pairs, no context."""
+    if mode == "pair":
+        return [{}]
+    (gene,) = key
+    other = next(g for g in Gene if g is not gene)
+    return [{other: phenotype} for phenotype in Phenotype]
+
+
+def _within(limits: dict[Gene, list[Phenotype]], context: dict[Gene, Phenotype]) -> bool:
+    return all(phenotype in limits.get(gene, [phenotype]) for gene, phenotype in context.items())
 
 
 def _lookup_keys(mode: str) -> Iterable[dict[Gene, Phenotype]]:

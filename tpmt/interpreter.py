@@ -11,18 +11,29 @@ from tpmt.calling.caller import AlleleMatcher, GeneCall
 from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
 from tpmt.evaluate import Evaluator
 from tpmt.guidelines import GuidelineLibrary, RuleSet
-from tpmt.models import Report
+from tpmt.advice import with_alternatives
+from tpmt.evaluate import Evaluation
+from tpmt.models import Recommendation, Report, TraceStep
+from tpmt.outcome import GeneOutcome, typed_outcome
 from tpmt.parse import (
     DiplotypeInput,
     GeneInput,
     NotTested,
+    PhenotypeInput,
     allele_sort_key,
     parse_gene_input,
     shown,
 )
-from tpmt.report import build_report, gene_result
+from tpmt.report import (
+    all_alternatives,
+    build_report,
+    gate_step,
+    gene_phenotype,
+    gene_result,
+    recommendations,
+)
 from tpmt.variants import variant_outcome
-from tpmt.vocab import Drug, Gene, InputType, Phenotype
+from tpmt.vocab import Drug, Gene, Phenotype
 
 DRUG_NAMES = {
     "azathioprine": Drug.AZATHIOPRINE,
@@ -139,7 +150,8 @@ class Interpreter:
         )
         canonical = self._canonical.get(key)
         if canonical is None:
-            canonical = self._build(inputs, raw, rule_sets, chosen_drugs)
+            outcomes = {gene: typed_outcome(inputs[gene], raw[gene], rule_sets) for gene in Gene}
+            canonical = self._build(outcomes, rule_sets, chosen_drugs)
             with self._lock:
                 if len(self._canonical) >= REPORT_CACHE_SIZE:
                     self._canonical.clear()
@@ -148,23 +160,54 @@ class Interpreter:
 
     def _build(
         self,
-        inputs: dict[Gene, GeneInput],
-        raw: dict[Gene, str | None],
+        outcomes: dict[Gene, GeneOutcome],
         rule_sets: Sequence[RuleSet],
         chosen_drugs: Sequence[Drug],
-        ambiguities: bool = True,
+        warnings: Sequence[str] = (),
     ) -> Report:
-        """Evaluate every rule set (memoised) and assemble a new Report."""
-        evaluations = [
-            self.evaluator.evaluate(rs, inputs[Gene.TPMT], inputs[Gene.NUDT15]) for rs in rule_sets
-        ]
+        """Gene phenotypes per rule set, then each drug's advice with its alternatives."""
+        phenotypes = {
+            gene: [gene_phenotype(rs, outcome, self.phenotype_of) for rs in rule_sets]
+            for gene, outcome in outcomes.items()
+        }
+        alternatives = {
+            gene: all_alternatives(outcome, rule_sets, self.phenotype_of)
+            for gene, outcome in outcomes.items()
+        }
         genes = {
-            gene: gene_result(
-                inputs[gene], raw[gene], rule_sets, evaluations, self._alt_phenotype, ambiguities
-            )
+            gene: gene_result(outcomes[gene], rule_sets, phenotypes[gene], alternatives[gene])
             for gene in Gene
         }
-        return build_report(self.version, rule_sets, genes, evaluations, chosen_drugs)
+        evaluations = []
+        gates: list[TraceStep] = []
+        for n, rule_set in enumerate(rule_sets):
+            inputs = {}
+            for gene, outcome in outcomes.items():
+                chosen = phenotypes[gene][n]
+                inputs[gene] = outcome.gene_input
+                if chosen.phenotype is not chosen.engine_phenotype:
+                    inputs[gene] = PhenotypeInput(gene, chosen.phenotype)
+                    gates.append(gate_step(rule_set, gene, chosen, outcome.untested_panel))
+            evaluations.append(
+                self.evaluator.evaluate(rule_set, inputs[Gene.TPMT], inputs[Gene.NUDT15])
+            )
+
+        def decorate(rule_set: RuleSet, rec: Recommendation) -> Recommendation:
+            reported = {gene: genes[gene].phenotype[rule_set.source] for gene in Gene}
+            return with_alternatives(
+                rule_set, rec, reported, alternatives, self.evaluator.evaluate, _same_rows
+            )
+
+        return build_report(
+            self.version, rule_sets, genes, evaluations, chosen_drugs, decorate, gates, warnings
+        )
+
+    def phenotype_of(self, rule_set: RuleSet, gene_input: GeneInput) -> Phenotype:
+        """One gene's phenotype through the same (memoised) engine, the other gene not tested."""
+        others: dict[Gene, GeneInput] = {g: NotTested(g) for g in Gene}
+        others[gene_input.gene] = gene_input
+        evaluation = self.evaluator.evaluate(rule_set, others[Gene.TPMT], others[Gene.NUDT15])
+        return evaluation.phenotypes[gene_input.gene]
 
     def matchers(self, rule_sets: Sequence[RuleSet]) -> dict[Gene, AlleleMatcher]:
         """Allele matchers from the first selected rule set's definitions (compiled once)."""
@@ -180,43 +223,22 @@ class Interpreter:
         sample: str | None = None,
         drugs: Iterable[str] | None = None,
         guidelines: Iterable[str] | None = None,
+        notes: Sequence[str] = (),
     ) -> Report:
         """A Report for genes called from variant data (see tpmt.calling)."""
         rule_sets = self.rule_sets(guidelines)
         chosen_drugs = parse_drugs(drugs)
         matchers = self.matchers(rule_sets)
         outcomes = {
-            gene: variant_outcome(
-                gene, calls.get(gene), matchers.get(gene), rule_sets, self._alt_phenotype
-            )
-            for gene in Gene
+            gene: variant_outcome(gene, calls.get(gene), matchers.get(gene)) for gene in Gene
         }
-        if all(isinstance(o.gene_input, NotTested) for o in outcomes.values()):
-            reasons = " ".join(w for o in outcomes.values() for w in o.warnings)
+        if all(
+            isinstance(o.gene_input, NotTested) and not o.candidates for o in outcomes.values()
+        ):
+            reasons = " ".join(w for o in outcomes.values() for w in [*o.warnings, *notes])
             raise InputError(f"sample {sample!r}: nothing to interpret. {reasons}")
-        inputs = {gene: o.gene_input for gene, o in outcomes.items()}
-        raw: dict[Gene, str | None] = dict.fromkeys(Gene)
-        report = self._build(inputs, raw, rule_sets, chosen_drugs, ambiguities=False)
-        genes = {}
-        for gene, result in report.genes.items():
-            outcome = outcomes[gene]
-            genes[gene] = result.model_copy(
-                update={
-                    "input_type": InputType.VARIANTS if outcome.evidence else result.input_type,
-                    "diplotype": outcome.diplotype,
-                    "alternatives": outcome.alternatives,
-                    "warnings": list(dict.fromkeys([*outcome.warnings, *result.warnings])),
-                    "evidence": outcome.evidence,
-                }
-            )
-        return report.model_copy(update={"genes": genes, "sample": sample})
-
-    def _alt_phenotype(self, rule_set: RuleSet, diplotype: DiplotypeInput) -> Phenotype:
-        """The phenotype of an alternative diplotype, through the same (memoised) engine."""
-        others = {g: NotTested(g) for g in Gene}
-        others[diplotype.gene] = diplotype  # type: ignore[assignment]
-        evaluation = self.evaluator.evaluate(rule_set, others[Gene.TPMT], others[Gene.NUDT15])
-        return evaluation.phenotypes[diplotype.gene]
+        report = self._build(outcomes, rule_sets, chosen_drugs, notes)
+        return report.model_copy(update={"sample": sample})
 
     @staticmethod
     def _check_alleles(gene_input: GeneInput, rule_sets: Sequence[RuleSet]) -> None:
@@ -247,6 +269,17 @@ def _with_inputs(report: Report, raw: dict[Gene, str | None]) -> Report:
         for gene, result in report.genes.items()
     }
     return report.model_copy(update={"genes": genes})
+
+
+def _same_rows(
+    rule_set: RuleSet, evaluation: Evaluation, rec: Recommendation
+) -> list[Recommendation]:
+    """The rows an evaluation gives for the same drug and gene(s) as ``rec``."""
+    return [
+        row
+        for row in recommendations(rule_set, evaluation, [rec.drug])
+        if set(row.genes) == set(rec.genes)
+    ]
 
 
 _default: Interpreter | None = None

@@ -38,14 +38,21 @@ class AlleleCall(ReportModel):
     function: dict[Source, AlleleFunction]
 
 
+Basis = Literal["phase", "untested", "low_quality", "unknown_function"]
+BASIS_DESCRIPTION = (
+    "why it cannot be excluded: unknown phase, untested positions, a call that failed quality "
+    "but showed a non-reference allele, or an allele of unknown function"
+)
+
+
 class Alternative(ReportModel):
-    """Another diplotype the same (unphased) data fit, with its phenotype."""
+    """Another diplotype the evidence leaves possible, with its phenotype and why."""
 
     diplotype: str
     phenotype: dict[Source, Phenotype]
-    basis: Literal["phase", "missing_data"] = Field(
-        default="phase",
-        description="why it cannot be excluded: unknown phase, or uncalled defining positions",
+    basis: Basis = Field(default="phase", description=BASIS_DESCRIPTION)
+    assumption: str | None = Field(
+        default=None, description="for unknown function: the function assumed, e.g. '*22 as No function'"
     )
 
 
@@ -59,6 +66,10 @@ class SiteEvidence(ReportModel):
         description="as in the input, e.g. C/T, C|T, ./. or 0/0 (reference block)"
     )
     called: bool
+    reason: str | None = Field(
+        default=None,
+        description="why the position is not called (no-call, quality, ploidy, conflict, absent)",
+    )
 
 
 class CallEvidence(ReportModel):
@@ -70,6 +81,10 @@ class CallEvidence(ReportModel):
     novel: list[str] = Field(description="unexpected alleles at defining positions")
     minimum_panel: dict[str, bool] = Field(
         description="for each allele of the minimum test panel: are all its positions called"
+    )
+    assumed_reference: list[str] = Field(
+        default=[],
+        description="positions absent from the input taken as reference (--assume-reference)",
     )
 
 
@@ -84,6 +99,34 @@ class GeneResult(ReportModel):
     alternatives: list[Alternative]
     warnings: list[str]
     evidence: CallEvidence | None = None
+    presumptive: bool = Field(
+        default=False,
+        description="the call rests on untested (or assumed-reference) positions",
+    )
+    limitations: list[str] = Field(
+        default=[], description="what was not tested or could not be used, in words"
+    )
+
+
+class AlternativeCause(ReportModel):
+    """One diplotype behind a more severe alternative recommendation."""
+
+    gene: Gene
+    diplotype: str
+    basis: Basis = Field(description=BASIS_DESCRIPTION)
+    assumption: str | None = None
+
+
+class AdviceAlternative(ReportModel):
+    """A more severe recommendation row the evidence leaves possible, and what leads to it."""
+
+    lookup: dict[Gene, Phenotype]
+    rule_id: str
+    classification: Classification | None
+    dosing: list[DosingStep]
+    text: str
+    because: list[AlternativeCause]
+    more: int = Field(default=0, description="further diplotypes with the same outcome, not listed")
 
 
 class Recommendation(ReportModel):
@@ -92,6 +135,7 @@ class Recommendation(ReportModel):
     drug: Drug
     guideline: str
     source: Source
+    genes: list[Gene] = Field(default=[], description="the gene(s) this row is for")
     lookup: dict[Gene, Phenotype]
     rule_id: str
     source_id: str | None = Field(description="the guideline body's own recommendation id")
@@ -101,6 +145,11 @@ class Recommendation(ReportModel):
     implications: list[str]
     references: list[Reference]
     warnings: list[str]
+    alternatives: list[AdviceAlternative] = Field(
+        default=[],
+        description="more severe rows possible given phase, untested positions, low quality "
+        "or unknown function (most severe first)",
+    )
 
 
 class TraceStep(ReportModel):

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from tpmt.errors import ParseError, UnknownGeneError
-from tpmt.vocab import Gene, Phenotype
+from tpmt.vocab import AlleleFunction, Gene, Phenotype
 
 MAX_INPUT_LENGTH = 200
 _ALLELE = re.compile(r"^\*?([0-9]{1,3})([A-Za-z]?)$")
@@ -75,7 +75,19 @@ class NotTested:
         return ("not_tested",)
 
 
-GeneInput = DiplotypeInput | PhenotypeInput | NotTested
+@dataclass(frozen=True)
+class FunctionsInput:
+    """Two allele functions: a hypothesis such as "this unknown-function allele has no function"."""
+
+    gene: Gene
+    functions: tuple[AlleleFunction, AlleleFunction]
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return ("functions", *self.functions)
+
+
+GeneInput = DiplotypeInput | PhenotypeInput | NotTested | FunctionsInput
 
 
 def shown(value: str, limit: int = 40) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from tpmt.evaluate import Evaluation
 from tpmt.guidelines import RuleSet
@@ -15,11 +16,14 @@ from tpmt.models import (
     Report,
     TraceStep,
 )
-from tpmt.parse import DiplotypeInput, GeneInput, PhenotypeInput
-from tpmt.vocab import AlleleFunction, Drug, Gene, InputType, Phenotype, Source
+from tpmt.outcome import GeneOutcome
+from tpmt.parse import DiplotypeInput, FunctionsInput, GeneInput, PhenotypeInput
+from tpmt.vocab import AlleleFunction, Drug, Gene, Phenotype, Source
 
 STAGE_ORDER = {"input": 0, "function": 1, "phenotype": 2, "recommendation": 3, "note": 4}
-AlternativeLookup = Callable[[RuleSet, DiplotypeInput], Phenotype]
+MAX_LISTED = 20  # untested alternatives listed on a gene (all of them inform the advice)
+UNKNOWN_FUNCTIONS = (AlleleFunction.UNKNOWN, AlleleFunction.UNCERTAIN)
+PhenotypeOf = Callable[[RuleSet, GeneInput], Phenotype]
 
 
 def guideline_info(rule_set: RuleSet) -> GuidelineInfo:
@@ -37,93 +41,213 @@ def guideline_info(rule_set: RuleSet) -> GuidelineInfo:
     )
 
 
-def _resolved(rule_set: RuleSet, gene: Gene, allele: str) -> str:
-    aliases = rule_set.genes[gene].aliases
-    return aliases[allele].allele if allele in aliases else allele
+@dataclass(frozen=True)
+class GenePhenotype:
+    """One gene's phenotype under one rule set, and the rule that withheld a Normal call."""
+
+    phenotype: Phenotype
+    engine_phenotype: Phenotype
+    withheld_by: str | None = None
+    reason: str | None = None
 
 
-def gene_result(
-    gene_input: GeneInput,
-    raw: str | None,
-    rule_sets: Sequence[RuleSet],
-    evaluations: Sequence[Evaluation],
-    alternative_phenotype: AlternativeLookup,
-    ambiguities: bool = True,
-) -> GeneResult:
-    """Diplotype, allele functions, phenotypes, alternatives and warnings for one gene.
-
-    ``ambiguities`` adds the rule set's known unphased look-alikes; variant calls pass False
-    because they enumerate their own alternatives from the genotypes.
-    """
-    gene = gene_input.gene
-    phenotype = {
-        rs.source: ev.phenotypes[gene] for rs, ev in zip(rule_sets, evaluations, strict=True)
-    }
+def gene_phenotype(
+    rule_set: RuleSet, outcome: GeneOutcome, phenotype_of: PhenotypeOf
+) -> GenePhenotype:
+    """The engine's phenotype for the call, with the rule set's minimum-panel rule applied."""
+    gene_input = outcome.gene_input
+    if isinstance(gene_input, PhenotypeInput):
+        return GenePhenotype(gene_input.phenotype, gene_input.phenotype)
     if not isinstance(gene_input, DiplotypeInput):
-        input_type = (
-            InputType.PHENOTYPE if isinstance(gene_input, PhenotypeInput) else InputType.NOT_TESTED
-        )
-        return GeneResult(
-            input=raw,
-            input_type=input_type,
-            diplotype=None,
-            alleles=[],
-            phenotype=phenotype,
-            alternatives=[],
-            warnings=[],
-        )
-    primary = rule_sets[0]
-    shown = [_resolved(primary, gene, allele) for allele in gene_input.alleles]
-    warnings: list[str] = []
-    alleles = []
-    for allele, name in zip(gene_input.alleles, shown, strict=True):
+        return GenePhenotype(Phenotype.NO_RESULT, Phenotype.NO_RESULT)
+    phenotype = phenotype_of(rule_set, gene_input)
+    rule = rule_set.genes[outcome.gene].minimum_panel_rule
+    if outcome.untested_panel and phenotype in rule.withhold:
+        reason = f"minimum panel incomplete: {', '.join(outcome.untested_panel)} not tested"
+        return GenePhenotype(rule.report, phenotype, f"{rule_set.id}:{rule.id}", reason)
+    return GenePhenotype(phenotype, phenotype)
+
+
+def _allele_calls(
+    outcome: GeneOutcome, rule_sets: Sequence[RuleSet]
+) -> tuple[list[AlleleCall], list[str]]:
+    """Each allele's function per source, with a note where a rule set assigns none."""
+    gene_input = outcome.gene_input
+    if not isinstance(gene_input, DiplotypeInput) or outcome.diplotype is None:
+        return [], []
+    gene = outcome.gene
+    notes: list[str] = []
+    calls = []
+    for allele, name in zip(gene_input.alleles, outcome.diplotype.split("/"), strict=True):
         functions: dict[Source, AlleleFunction] = {}
         for rule_set in rule_sets:
             function = rule_set.function_of(gene, allele)
-            functions[rule_set.source] = function or AlleleFunction.UNASSIGNED
-            if function is None:
-                warnings.append(
-                    f"{gene}{allele} is not defined in {rule_set.id}; its {rule_set.source} "
-                    "phenotype cannot be assigned (Indeterminate)."
-                )
-            elif function is AlleleFunction.UNASSIGNED:
-                warnings.append(
-                    f"{gene}{allele} has no function assigned in {rule_set.id}; its "
-                    f"{rule_set.source} phenotype cannot be assigned (Indeterminate)."
+            unassigned = rule_set.genes[gene].unassigned_function
+            functions[rule_set.source] = function or unassigned
+            if not rule_set.is_assigned(gene, allele):
+                where = "is not named" if function is None else "has no function assigned"
+                notes.append(
+                    f"{gene}{allele} {where} in {rule_set.id}; by that rule set's terms its "
+                    f"function is unknown ({unassigned})."
                 )
             alias = rule_set.genes[gene].aliases.get(allele)
             if alias is not None:
-                warnings.append(f"{rule_set.id}: {alias.note}")
-        alleles.append(AlleleCall(name=name, function=functions))
-    alternatives: dict[str, Alternative] = {}
-    for rule_set in rule_sets if ambiguities else []:
-        for ambiguity in rule_set.genes[gene].ambiguities:
-            if ambiguity.diplotype != gene_input.text:
+                notes.append(f"{rule_set.id}: {alias.note}")
+        calls.append(AlleleCall(name=name, function=functions))
+    return calls, notes
+
+
+def all_alternatives(
+    outcome: GeneOutcome, rule_sets: Sequence[RuleSet], phenotype_of: PhenotypeOf
+) -> list[Alternative]:
+    """Every other diplotype (or function) the evidence leaves possible, with its phenotypes."""
+    gene = outcome.gene
+    out = [
+        Alternative(
+            diplotype="/".join(c.diplotype),
+            phenotype={
+                rs.source: phenotype_of(rs, DiplotypeInput(gene, c.diplotype)) for rs in rule_sets
+            },
+            basis=c.basis,
+        )
+        for c in outcome.candidates
+    ]
+    return out + _unknown_function_alternatives(outcome, rule_sets, phenotype_of)
+
+
+def _unknown_function_alternatives(
+    outcome: GeneOutcome, rule_sets: Sequence[RuleSet], phenotype_of: PhenotypeOf
+) -> list[Alternative]:
+    """For an allele of unknown or uncertain function: the phenotype if it had no function."""
+    gene_input = outcome.gene_input
+    if not isinstance(gene_input, DiplotypeInput):
+        return []
+    gene = outcome.gene
+    out = []
+    for slot, allele in enumerate(gene_input.alleles):
+        other = gene_input.alleles[1 - slot]
+        phenotypes: dict[Source, Phenotype] = {}
+        changed = False
+        for rule_set in rule_sets:
+            reported = phenotype_of(rule_set, gene_input)
+            function = rule_set.function_of(gene, allele) or rule_set.genes[gene].unassigned_function
+            other_function = (
+                rule_set.function_of(gene, other) or rule_set.genes[gene].unassigned_function
+            )
+            if function not in UNKNOWN_FUNCTIONS:
+                phenotypes[rule_set.source] = reported
                 continue
-            for text in ambiguity.alternatives:
-                first, second = text.split("/")
-                other = DiplotypeInput(gene, (first, second))
-                phenotypes = {rs.source: alternative_phenotype(rs, other) for rs in rule_sets}
-                alternatives.setdefault(text, Alternative(diplotype=text, phenotype=phenotypes))
-            differs = [
-                f"{source}: {phenotype[source]} vs {alt.phenotype[source]} for {alt.diplotype}"
-                for alt in alternatives.values()
-                for source in phenotype
-                if alt.phenotype.get(source) != phenotype[source]
-            ]
-            note = ambiguity.note
-            if differs:
-                note += " The phenotype would differ (" + "; ".join(differs) + ")."
-            if note not in warnings:
-                warnings.append(note)
+            assumed = FunctionsInput(gene, (other_function, AlleleFunction.NO))
+            phenotypes[rule_set.source] = phenotype_of(rule_set, assumed)
+            changed = changed or phenotypes[rule_set.source] != reported
+        if changed:
+            out.append(
+                Alternative(
+                    diplotype=gene_input.text,
+                    phenotype=phenotypes,
+                    basis="unknown_function",
+                    assumption=f"{allele} as No function",
+                )
+            )
+    return list({(a.diplotype, a.assumption): a for a in out}.values())
+
+
+def _listed(alternatives: list[Alternative], reported: dict[Source, Phenotype]) -> list[Alternative]:
+    """The alternatives shown on the gene: all but the untested ones beyond MAX_LISTED
+    (those that change the phenotype first)."""
+    untested = [a for a in alternatives if a.basis == "untested"]
+    untested.sort(key=lambda a: a.phenotype == reported)
+    keep = {id(a) for a in untested[:MAX_LISTED]}
+    return [a for a in alternatives if a.basis != "untested" or id(a) in keep]
+
+
+def _changes(alternatives: list[Alternative], reported: dict[Source, Phenotype], basis: str) -> list[str]:
+    found = []
+    for alt in alternatives:
+        if alt.basis != basis:
+            continue
+        differs = [f"{s} {p}" for s, p in alt.phenotype.items() if p != reported[s]]
+        if differs:
+            found.append(f"{alt.diplotype} ({', '.join(differs)})")
+    return found
+
+
+def _uncertainty_warnings(
+    outcome: GeneOutcome, alternatives: list[Alternative], reported: dict[Source, Phenotype]
+) -> list[str]:
+    """Plain-language warnings for phase, untested positions, low quality and unknown function."""
+    gene = outcome.gene
+    warnings = []
+    phase = _changes(alternatives, reported, "phase")
+    if outcome.phase_note is not None:
+        note = outcome.phase_note
+        differs = [
+            f"{s}: {reported[s]} vs {p} for {a.diplotype}"
+            for a in alternatives
+            if a.basis == "phase"
+            for s, p in a.phenotype.items()
+            if p != reported[s]
+        ]
+        if differs:
+            note += " The phenotype would differ (" + "; ".join(differs) + ")."
+        warnings.append(note)
+    elif phase:
+        hint = " or an erythrocyte TPMT activity test" if gene is Gene.TPMT else ""
+        warnings.append(
+            f"{gene}: without phase the genotypes also fit {'; '.join(phase)}; by convention "
+            f"{outcome.diplotype} is reported. Phased data{hint} tells them apart."
+        )
+    untested = _changes(alternatives, reported, "untested")
+    if outcome.presumptive and untested:
+        shown = "; ".join(untested[:5]) + (" ..." if len(untested) > 5 else "")
+        warnings.append(
+            f"{gene}: presumptive call from the positions tested; untested positions leave "
+            f"{len(untested)} other diplotypes possible that change the phenotype ({shown}). "
+            "The recommendations list the more severe advice they would lead to."
+        )
+    low = _changes(alternatives, reported, "low_quality")
+    if low:
+        warnings.append(
+            f"{gene}: a call that failed the quality filters showed a non-reference allele; if "
+            f"it is real the result would be {'; '.join(low[:5])}. Confirm it before dosing."
+        )
+    unknown = [a for a in alternatives if a.basis == "unknown_function" and a.assumption]
+    for alt in unknown:
+        shown = ", ".join(f"{s} {p}" for s, p in alt.phenotype.items() if p != reported[s])
+        warnings.append(
+            f"{gene}: the function of {alt.assumption.split(' as ')[0]} is unknown; with no "
+            f"function the phenotype would be {shown}."
+        )
+    return warnings
+
+
+def gene_result(
+    outcome: GeneOutcome,
+    rule_sets: Sequence[RuleSet],
+    phenotypes: Sequence[GenePhenotype],
+    alternatives: list[Alternative],
+) -> GeneResult:
+    """Diplotype, allele functions, phenotypes, alternatives, warnings and limitations."""
+    phenotype = {rs.source: gp.phenotype for rs, gp in zip(rule_sets, phenotypes, strict=True)}
+    alleles, notes = _allele_calls(outcome, rule_sets)
+    limitations = list(outcome.limitations)
+    limitations += [f"{outcome.gene} {rs.source}: {gp.reason}." for rs, gp in zip(rule_sets, phenotypes, strict=True) if gp.reason]
+    warnings = [
+        *outcome.warnings,
+        *notes,
+        *_uncertainty_warnings(outcome, alternatives, phenotype),
+    ]
     return GeneResult(
-        input=raw,
-        input_type=InputType.DIPLOTYPE,
-        diplotype="/".join(shown),
+        input=outcome.raw,
+        input_type=outcome.input_type,
+        diplotype=outcome.diplotype,
         alleles=alleles,
         phenotype=phenotype,
-        alternatives=list(alternatives.values()),
+        alternatives=_listed(alternatives, phenotype),
         warnings=_unique(warnings),
+        evidence=outcome.evidence,
+        presumptive=outcome.presumptive,
+        limitations=_unique(limitations),
     )
 
 
@@ -159,6 +283,7 @@ def recommendations(
                     drug=drug,
                     guideline=rule_set.id,
                     source=rule_set.source,
+                    genes=list(rule.when),
                     lookup={gene: evaluation.phenotypes[gene] for gene in rule.when},
                     rule_id=f"{rule_set.id}:{rule.id}",
                     source_id=rule.source_id,
@@ -196,26 +321,46 @@ def trace(rule_set: RuleSet, evaluation: Evaluation, drugs: Sequence[Drug]) -> l
     return steps
 
 
+def gate_step(
+    rule_set: RuleSet, gene: Gene, chosen: GenePhenotype, untested: Sequence[str]
+) -> TraceStep:
+    """The trace step of a minimum-panel rule that withheld a phenotype."""
+    return TraceStep(
+        rule_id=chosen.withheld_by or f"{rule_set.id}:{gene.value}.minimum-panel",
+        guideline=rule_set.id,
+        stage="phenotype",
+        fact=[
+            {"t": "phenotype", "gene": gene.value, "phenotype": chosen.engine_phenotype.value},
+            {"t": "panel", "gene": gene.value, "untested": list(untested)},
+        ],
+        derived={"t": "phenotype", "gene": gene.value, "phenotype": chosen.phenotype.value},
+    )
+
+
 def build_report(
     tool_version: str,
     rule_sets: Sequence[RuleSet],
     genes: dict[Gene, GeneResult],
     evaluations: Sequence[Evaluation],
     drugs: Sequence[Drug],
+    decorate: Callable[[RuleSet, Recommendation], Recommendation],
+    extra_steps: Sequence[TraceStep] = (),
+    warnings: Sequence[str] = (),
 ) -> Report:
     """The whole report: rule-set identities, genes, advice per drug, and the rule trace."""
     recs = [
-        rec
+        decorate(rs, rec)
         for drug in drugs
         for rs, ev in zip(rule_sets, evaluations, strict=True)
         for rec in recommendations(rs, ev, [drug])
     ]
     steps = [s for rs, ev in zip(rule_sets, evaluations, strict=True) for s in trace(rs, ev, drugs)]
+    steps = sorted([*extra_steps, *steps], key=lambda s: (STAGE_ORDER[s.stage], s.rule_id))
     return Report(
         tool_version=tool_version,
         guidelines=[guideline_info(rs) for rs in rule_sets],
         genes=genes,
         recommendations=recs,
         trace=steps,
-        warnings=[],
+        warnings=list(warnings),
     )

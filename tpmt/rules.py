@@ -54,7 +54,7 @@ def compile_rule_set(rule_set: RuleSet) -> CompiledRuleSet:
         rules[name] = rule
 
     for gene, gene_rules in rule_set.genes.items():
-        _compile_gene(rule_set.id, gene, gene_rules.alleles, gene_rules.aliases, add)
+        _compile_gene(gene, gene_rules.alleles, gene_rules.aliases, gene_rules.unassigned_function, add)
         for rule in gene_rules.phenotype_rules:
             derive = {"t": "phenotype", "gene": gene.value, "phenotype": rule.phenotype.value}
             first, second = (f.value for f in rule.functions)
@@ -73,7 +73,14 @@ def compile_rule_set(rule_set: RuleSet) -> CompiledRuleSet:
                 {alias: _pattern(t="phenotype", gene=gene.value, phenotype=phenotype.value)}
                 for alias, (gene, phenotype) in zip("ab", rec.when.items(), strict=False)
             ]
-            add(rec.id, {"all": premises}, CompiledRule(rec.id, "recommendation", None))
+            compiled = CompiledRule(rec.id, "recommendation", None)
+            if not rec.context:
+                add(rec.id, {"all": premises}, compiled)
+                continue
+            ((other, allowed),) = rec.context.items()
+            for n, phenotype in enumerate(allowed):
+                extra = {"c": _pattern(t="phenotype", gene=other.value, phenotype=phenotype.value)}
+                add(f"{rec.id}#{n}", {"all": [*premises, extra]}, compiled)
         for note in drug_rules.notes:
             genes = list(note.when)
             for n, combo in enumerate(itertools.product(*note.when.values())):
@@ -87,14 +94,18 @@ def compile_rule_set(rule_set: RuleSet) -> CompiledRuleSet:
 
 
 def _compile_gene(
-    rule_set_id: str,
     gene: Gene,
     alleles: dict[str, AlleleFunction | None],
     aliases: dict[str, Any],
+    unassigned: AlleleFunction,
     add: Any,
 ) -> None:
-    """One rule per allele (and alias) deriving its function; one for alleles not defined here."""
-    table = {name: function or AlleleFunction.UNASSIGNED for name, function in alleles.items()}
+    """One rule per allele (and alias) deriving its function; one for alleles not defined here.
+
+    An allele without a function, or outside the nomenclature, gets the rule set's declared
+    ``unassigned_function`` (by the rule set's own terms, its function is unknown).
+    """
+    table = {name: function or unassigned for name, function in alleles.items()}
     targets = {name: table[alias.allele] for name, alias in aliases.items()}
     for kind, mapping in (("function", table), ("alias", targets)):
         for name, function in mapping.items():
@@ -104,7 +115,7 @@ def _compile_gene(
             add(rule_id, {"all": [{"m": when}]}, CompiledRule(rule_id, "function", derive))
     rule_id = f"{gene.value}.function.not-in-nomenclature"
     when = _pattern(t="allele", gene=gene.value, nomenclature="unknown")
-    derive = {"t": "function", "gene": gene.value, "function": AlleleFunction.UNASSIGNED.value}
+    derive = {"t": "function", "gene": gene.value, "function": unassigned.value}
     add(rule_id, {"all": [{"m": when}]}, CompiledRule(rule_id, "function", derive))
 
 

@@ -1,37 +1,14 @@
-"""Turn called genes into engine inputs and report fields: alternatives, warnings, evidence."""
+"""Turn a gene called from variants into its outcome: presumptive call, candidates, limitations."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from tpmt.calling.caller import AlleleMatcher, Diplotype, GeneCall
+from tpmt.models import Basis, CallEvidence, SiteEvidence
+from tpmt.outcome import Candidate, GeneOutcome, not_tested
+from tpmt.parse import DiplotypeInput, NotTested, PhenotypeInput
+from tpmt.vocab import Gene, InputType, Phenotype
 
-from tpmt.calling.caller import MAX_LISTED, AlleleMatcher, Diplotype, GeneCall
-from tpmt.guidelines import RuleSet
-from tpmt.models import Alternative, CallEvidence, SiteEvidence
-from tpmt.parse import DiplotypeInput, GeneInput, NotTested, PhenotypeInput
-from tpmt.vocab import Gene, Phenotype, Source
-
-Basis = Literal["phase", "missing_data"]
-PhenotypeOf = Callable[[RuleSet, DiplotypeInput], Phenotype]
-
-
-@dataclass(frozen=True)
-class VariantOutcome:
-    """What the report says about one gene called from variants."""
-
-    gene_input: GeneInput
-    diplotype: str | None
-    alternatives: list[Alternative]
-    warnings: list[str]
-    evidence: CallEvidence | None
-
-
-def _phenotypes(
-    gene: Gene, pair: Diplotype, rule_sets: Sequence[RuleSet], phenotype_of: PhenotypeOf
-) -> dict[Source, Phenotype]:
-    diplotype = DiplotypeInput(gene, pair)
-    return {rs.source: phenotype_of(rs, diplotype) for rs in rule_sets}
+MAX_NAMED = 12  # untested alleles named in a limitation line (all are in the evidence)
 
 
 def _label(site_position: int, rsid: str | None, chromosome: str) -> str:
@@ -42,16 +19,21 @@ def evidence(call: GeneCall, matcher: AlleleMatcher) -> CallEvidence:
     """The genotype at every defining position, the gaps, and minimum-panel coverage."""
     definitions = matcher.definitions
     chromosome = definitions.chromosome
-    called = {site.position for site, g in call.genotypes if g.called}
+    tested = {site.position for site, g in call.genotypes if g.called and not g.assumed}
     panel = {
-        allele: all(int(p) in called for p in definitions.alleles[allele])
+        allele: all(int(p) in tested for p in definitions.alleles[allele])
         for allele in definitions.minimum_panel
     }
     return CallEvidence(
         definitions=f"{definitions.source}, version {definitions.version}",
         sites=[
             SiteEvidence(
-                position=s.position, rsid=s.rsid, ref=s.ref, genotype=g.shown, called=g.called
+                position=s.position,
+                rsid=s.rsid,
+                ref=s.ref,
+                genotype=g.shown,
+                called=g.called and not g.assumed,
+                reason=g.reason,
             )
             for s, g in call.genotypes
         ],
@@ -60,77 +42,76 @@ def evidence(call: GeneCall, matcher: AlleleMatcher) -> CallEvidence:
             f"{_label(s.position, s.rsid, chromosome)} {t.split(':', 1)[1]}" for s, t in call.novel
         ],
         minimum_panel=panel,
+        assumed_reference=[_label(s.position, s.rsid, chromosome) for s in call.assumed],
     )
+
+
+def _untested_alleles(call: GeneCall, matcher: AlleleMatcher) -> list[str]:
+    """Named alleles with at least one defining position not tested."""
+    gaps = {str(site.position) for site in call.uncalled} | {str(s.position) for s in call.assumed}
+    return [name for name, spec in matcher.definitions.alleles.items() if gaps & set(spec)]
+
+
+def _limitations(call: GeneCall, matcher: AlleleMatcher, gene: Gene) -> list[str]:
+    """What was not tested or could not be used, in words."""
+    lines = []
+    reasons: dict[str, int] = {}
+    for _, g in call.genotypes:
+        if not g.called and g.reason:
+            reasons[g.reason] = reasons.get(g.reason, 0) + 1
+    if reasons:
+        detail = "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+        lines.append(
+            f"{gene}: {len(call.uncalled)} of {len(call.genotypes)} defining positions not "
+            f"tested or not usable ({detail})."
+        )
+    untested = [a for a in _untested_alleles(call, matcher) if a not in ("*1",)]
+    if untested and call.uncalled:
+        named = ", ".join(untested[:MAX_NAMED]) + (" ..." if len(untested) > MAX_NAMED else "")
+        lines.append(f"{gene}: alleles not fully tested: {named}.")
+    if call.assumed:
+        lines.append(
+            f"{gene}: {len(call.assumed)} positions absent from the input were assumed to be "
+            "reference (--assume-reference), not tested."
+        )
+    return lines
 
 
 def variant_outcome(
-    gene: Gene,
-    call: GeneCall | None,
-    matcher: AlleleMatcher | None,
-    rule_sets: Sequence[RuleSet],
-    phenotype_of: PhenotypeOf,
-) -> VariantOutcome:
-    """Decide what the engine evaluates for a called gene, and what the report states."""
+    gene: Gene, call: GeneCall | None, matcher: AlleleMatcher | None
+) -> GeneOutcome:
+    """The outcome of a called gene: a presumptive call from the positions tested."""
     if call is None or matcher is None:
-        return VariantOutcome(NotTested(gene), None, [], [f"{gene}: no data in the input."], None)
+        return not_tested(gene, f"{gene}: no data in the input.")
     proof = evidence(call, matcher)
-    warnings = list(call.warnings)
-    missing_panel = [a for a, ok in proof.minimum_panel.items() if not ok]
-    if missing_panel and not call.no_data:
-        warnings.append(
-            f"{gene}: the minimum test panel is incomplete: positions defining "
-            f"{', '.join(missing_panel)} were not called."
-        )
-    if call.diplotype is None:
-        gene_input: GeneInput = (
-            NotTested(gene) if call.no_data else PhenotypeInput(gene, Phenotype.INDETERMINATE)
-        )
-        return VariantOutcome(gene_input, None, [], warnings, proof)
-    primary = call.diplotype
-    shown = "/".join(primary)
-    own = _phenotypes(gene, primary, rule_sets, phenotype_of)
-    alternatives = []
-    changes: dict[Basis, list[str]] = {"phase": [], "missing_data": []}
+    panel = tuple(a for a, ok in proof.minimum_panel.items() if not ok)
     groups: tuple[tuple[Basis, tuple[Diplotype, ...]], ...] = (
         ("phase", call.phase_alternatives),
-        ("missing_data", call.missing_alternatives),
+        ("unknown_function", call.novel_alternatives),
+        ("low_quality", call.low_quality_alternatives),
+        ("untested", call.untested_alternatives),
     )
-    for basis, pairs in groups:
-        for n, pair in enumerate(pairs):
-            phenotypes = _phenotypes(gene, pair, rule_sets, phenotype_of)
-            differs = [f"{s} {p}" for s, p in phenotypes.items() if p != own[s]]
-            if differs:
-                changes[basis].append(f"{'/'.join(pair)} ({', '.join(differs)})")
-            if basis == "phase" or n < MAX_LISTED:
-                alternatives.append(
-                    Alternative(diplotype="/".join(pair), phenotype=phenotypes, basis=basis)
-                )
-    phase_changes, missing_changes = changes["phase"], changes["missing_data"]
-    if phase_changes:
-        hint = " or an erythrocyte TPMT activity test" if gene is Gene.TPMT else ""
-        warnings.append(
-            f"{gene}: without phase the genotypes also fit {'; '.join(phase_changes)}; "
-            f"by convention {shown} is reported. Phased data{hint} tells them apart."
+    candidates = tuple(Candidate(pair, basis) for basis, pairs in groups for pair in pairs)
+    nothing_tested = call.diplotype is None and not call.novel and call.no_data
+    limitations = _limitations(call, matcher, gene)
+    common = {
+        "raw": None,
+        "input_type": InputType.VARIANTS,
+        "candidates": candidates,
+        "untested_panel": panel,
+        "warnings": call.warnings,
+        "limitations": tuple(limitations),
+        "evidence": proof,
+    }
+    if call.diplotype is None:
+        gene_input = (
+            NotTested(gene) if nothing_tested else PhenotypeInput(gene, Phenotype.INDETERMINATE)
         )
-    if call.missing_alternatives:
-        gaps = ", ".join(proof.uncalled[:10]) + (" ..." if len(proof.uncalled) > 10 else "")
-        if missing_changes:
-            warnings.append(
-                f"{gene}: uncalled defining positions ({gaps}) leave other diplotypes possible "
-                f"that change the phenotype ({'; '.join(missing_changes[:5])}"
-                f"{' ...' if len(missing_changes) > 5 else ''}); no confident phenotype is "
-                "reported (Indeterminate). Genotype the missing positions to resolve it."
-            )
-            best = Alternative(diplotype=shown, phenotype=own, basis="missing_data")
-            return VariantOutcome(
-                PhenotypeInput(gene, Phenotype.INDETERMINATE),
-                None,
-                [best, *alternatives],
-                warnings,
-                proof,
-            )
-        warnings.append(
-            f"{gene}: uncalled defining positions ({gaps}); the diplotypes they leave "
-            "possible all have the same phenotype."
-        )
-    return VariantOutcome(DiplotypeInput(gene, primary), shown, alternatives, warnings, proof)
+        return GeneOutcome(gene, gene_input, **common)  # type: ignore[arg-type]
+    return GeneOutcome(
+        gene,
+        DiplotypeInput(gene, call.diplotype),
+        diplotype="/".join(call.diplotype),
+        presumptive=call.presumptive,
+        **common,  # type: ignore[arg-type]
+    )

@@ -39,14 +39,17 @@ class Phenotype(StrEnum):
 
 
 class AlleleFunction(StrEnum):
-    """CPIC clinical allele function, plus "Unassigned" for an allele with no assignment."""
+    """CPIC clinical allele function terms.
+
+    An allele a rule set assigns no function (or does not name) takes that rule set's declared
+    ``unassigned_function`` (CPIC and DPWG: "Unknown function").
+    """
 
     NORMAL = "Normal function"
     DECREASED = "Decreased function"
     NO = "No function"
     UNCERTAIN = "Uncertain function"
     UNKNOWN = "Unknown function"
-    UNASSIGNED = "Unassigned function"
 
 
 class Classification(StrEnum):
@@ -66,6 +69,7 @@ class Action(StrEnum):
     MEASURE_ACTIVITY = "measure_activity"
     MONITOR = "monitor"
     NO_GUIDANCE = "no_guidance"
+    NO_ACTION = "no_action"  # nothing to change for this gene; another gene's advice governs
 
 
 class Condition(StrEnum):

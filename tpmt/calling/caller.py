@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from tpmt.calling.genotypes import REF, SiteGenotype, canonical
+from tpmt.calling.genotypes import ABSENT, REF, SiteGenotype, canonical, uncalled
 from tpmt.guideline_schema import AlleleDefinitions
 from tpmt.parse import allele_sort_key
 
@@ -80,13 +80,22 @@ class AlleleMatcher:
 
 @dataclass(frozen=True)
 class GeneCall:
-    """The outcome of calling one gene for one sample, with its evidence."""
+    """The outcome of calling one gene for one sample, with its evidence.
+
+    ``diplotype`` is the conventional call from the positions tested (a detected allele is
+    never dropped because another position is untested); ``presumptive`` marks a call that
+    rests on untested or assumed-reference positions. Other diplotypes the evidence leaves
+    possible are listed per basis: unknown phase, untested positions, a failed-quality call
+    that showed a non-reference allele, or a novel allele of unknown function.
+    """
 
     gene: str
     genotypes: tuple[tuple[Site, SiteGenotype], ...]
     diplotype: Diplotype | None
     phase_alternatives: tuple[Diplotype, ...] = ()
-    missing_alternatives: tuple[Diplotype, ...] = ()
+    untested_alternatives: tuple[Diplotype, ...] = ()
+    low_quality_alternatives: tuple[Diplotype, ...] = ()
+    novel_alternatives: tuple[Diplotype, ...] = ()
     novel: tuple[tuple[Site, str], ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
@@ -94,9 +103,17 @@ class GeneCall:
     def uncalled(self) -> tuple[Site, ...]:
         return tuple(site for site, g in self.genotypes if not g.called)
 
+    @cached_property
+    def assumed(self) -> tuple[Site, ...]:
+        return tuple(site for site, g in self.genotypes if g.assumed)
+
     @property
     def no_data(self) -> bool:
-        return len(self.uncalled) == len(self.genotypes)
+        return all(not g.called or g.assumed for _, g in self.genotypes)
+
+    @property
+    def presumptive(self) -> bool:
+        return self.diplotype is not None and bool(self.uncalled or self.assumed)
 
 
 def _blocks(genotypes: dict[int, SiteGenotype]) -> list[list[int]]:
@@ -127,77 +144,117 @@ def _haplotype_pairs(genotypes: dict[int, SiteGenotype]):  # type: ignore[no-unt
         yield first, second
 
 
-def call_gene(matcher: AlleleMatcher, genotypes: dict[int, SiteGenotype]) -> GeneCall:
-    """Call a diplotype; never fills a missing or unexpected allele with the reference."""
-    gene = matcher.definitions.gene.value
-    evidence = tuple(
-        (site, genotypes.get(site.position, SiteGenotype((None, None)))) for site in matcher.sites
-    )
-    site_genotypes = {site.position: g for site, g in evidence}
-    novel = tuple(
-        (site, token)
-        for site, g in evidence
-        for token in dict.fromkeys(g.alleles)
-        if token is not None and token != REF and token not in site.tokens
-    )
-    if novel:
-        shown = ", ".join(
-            f"{s.position} ({s.rsid or 'no rsID'}) {t.split(':', 1)[1]}" for s, t in novel
-        )
-        return GeneCall(
-            gene,
-            evidence,
-            None,
-            novel=novel,
-            warnings=(
-                f"{gene}: unexpected allele at a defining position ({shown}); it matches no named "
-                "allele, so no diplotype is called.",
-            ),
-        )
-    if all(not g.called for g in site_genotypes.values()):
-        return GeneCall(
-            gene,
-            evidence,
-            None,
-            warnings=(
-                f"{gene}: none of the {len(evidence)} defining positions was called; "
-                "the gene is reported as not tested.",
-            ),
-        )
-    if len(_blocks(site_genotypes)) > MAX_PHASE_BLOCKS:
-        return GeneCall(
-            gene,
-            evidence,
-            None,
-            warnings=(
-                f"{gene}: more than {MAX_PHASE_BLOCKS} unphased heterozygous defining positions; "
-                "too many haplotype combinations to call.",
-            ),
-        )
+def _candidates(
+    matcher: AlleleMatcher, genotypes: dict[int, SiteGenotype]
+) -> tuple[set[Diplotype], set[Diplotype]]:
+    """Diplotypes with untested positions as reference (strict) and as anything (loose)."""
     strict: set[Diplotype] = set()
     loose: set[Diplotype] = set()
-    for first, second in _haplotype_pairs(site_genotypes):
+    for first, second in _haplotype_pairs(genotypes):
         for missing_is_ref, target in ((True, strict), (False, loose)):
             for a, b in itertools.product(
                 matcher.matches(first, missing_is_ref), matcher.matches(second, missing_is_ref)
             ):
                 target.add(tuple(sorted((a, b), key=allele_sort_key)))  # type: ignore[arg-type]
+    return strict, loose
+
+
+def _shown_novel(novel: tuple[tuple[Site, str], ...]) -> str:
+    return ", ".join(f"{s.position} ({s.rsid or 'no rsID'}) {t.split(':', 1)[1]}" for s, t in novel)
+
+
+def call_gene(matcher: AlleleMatcher, genotypes: dict[int, SiteGenotype]) -> GeneCall:
+    """Call a diplotype from the positions tested; never fills an untested or unexpected allele.
+
+    A position missing from ``genotypes`` is untested (the reader decides whether an absent
+    position is assumed reference). A novel allele makes its position uninterpretable: the gene
+    is then called from the other positions and the result is Indeterminate downstream.
+    """
+    gene = matcher.definitions.gene.value
+    evidence = tuple((site, genotypes.get(site.position, ABSENT)) for site in matcher.sites)
+    novel = tuple(
+        (site, token)
+        for site, g in evidence
+        if g.called
+        for token in dict.fromkeys(g.alleles)
+        if token is not None and token != REF and token not in site.tokens
+    )
+    warnings: list[str] = []
+    if novel:
+        novel_positions = {site.position for site, _ in novel}
+        evidence = tuple(
+            (site, uncalled(g.shown, "novel allele") if site.position in novel_positions else g)
+            for site, g in evidence
+        )
+        warnings.append(
+            f"{gene}: unexpected allele at a defining position ({_shown_novel(novel)}); it "
+            "matches no named allele and its function is unknown, so no diplotype is called."
+        )
+    site_genotypes = {site.position: g for site, g in evidence}
+    failed = {
+        site.position: g.seen
+        for site, g in evidence
+        if g.seen is not None and any(a not in (None, REF) for a in g.seen)
+    }
+    low_quality = _low_quality(matcher, site_genotypes, failed)
+    if all(not g.called for g in site_genotypes.values()):
+        warnings.append(
+            f"{gene}: none of the {len(evidence)} defining positions was tested; "
+            "the gene is reported as not tested."
+        )
+        return GeneCall(gene, evidence, None, low_quality_alternatives=tuple(low_quality),
+                        novel=novel, warnings=tuple(warnings))
+    if len(_blocks(site_genotypes)) > MAX_PHASE_BLOCKS:
+        warnings.append(
+            f"{gene}: more than {MAX_PHASE_BLOCKS} unphased heterozygous defining positions; "
+            "too many haplotype combinations to call."
+        )
+        return GeneCall(gene, evidence, None, novel=novel, warnings=tuple(warnings))
+    strict, loose = _candidates(matcher, site_genotypes)
     if not loose:
+        warnings.append(
+            f"{gene}: the genotypes fit no pair of named alleles (a novel combination); "
+            "no diplotype is called."
+        )
+        return GeneCall(gene, evidence, None, novel=novel, warnings=tuple(warnings))
+    primary = matcher.best(strict or loose)
+    order = matcher.order
+    phase = tuple(sorted(strict - {primary}, key=order))
+    untested = tuple(sorted(loose - strict - {primary}, key=order))
+    if novel:
         return GeneCall(
             gene,
             evidence,
             None,
-            warnings=(
-                f"{gene}: the genotypes fit no pair of named alleles (a novel combination); "
-                "no diplotype is called.",
-            ),
+            novel_alternatives=tuple(sorted(loose, key=order)),
+            low_quality_alternatives=tuple(d for d in low_quality if d not in loose),
+            novel=novel,
+            warnings=tuple(warnings),
         )
-    primary = matcher.best(strict or loose)
-    order = matcher.order
+    listed = {primary, *phase, *untested}
     return GeneCall(
         gene,
         evidence,
         primary,
-        phase_alternatives=tuple(sorted(strict - {primary}, key=order)),
-        missing_alternatives=tuple(sorted(loose - strict - {primary}, key=order)),
+        phase_alternatives=phase,
+        untested_alternatives=untested,
+        low_quality_alternatives=tuple(d for d in low_quality if d not in listed),
+        warnings=tuple(warnings),
     )
+
+
+def _low_quality(
+    matcher: AlleleMatcher,
+    genotypes: dict[int, SiteGenotype],
+    failed: dict[int, tuple[str | None, str | None]],
+) -> list[Diplotype]:
+    """The diplotypes the failed-quality calls would give if they were right."""
+    if not failed:
+        return []
+    trial = dict(genotypes)
+    for position, seen in failed.items():
+        trial[position] = SiteGenotype(seen)
+    if len(_blocks(trial)) > MAX_PHASE_BLOCKS:
+        return []
+    strict, loose = _candidates(matcher, trial)
+    return sorted(strict or loose, key=matcher.order)

@@ -29,12 +29,21 @@ def token_position(token: str) -> int | None:
 
 @dataclass(frozen=True)
 class SiteGenotype:
-    """The two alleles seen at one defining position (None = not called)."""
+    """The two alleles seen at one defining position (None = not called).
+
+    ``reason`` says why a position is not called (no-call, failed quality, non-diploid,
+    conflicting rows, absent); ``seen`` keeps the alleles of a call that failed quality, so a
+    non-reference allele there is never silently dropped; ``assumed`` marks a position absent
+    from the input that the user asked to take as reference.
+    """
 
     alleles: tuple[str | None, str | None]
     phased: bool = False
     phase_set: str | None = None
     shown: str = "./."  # as written in the input, for the evidence table
+    reason: str | None = None
+    seen: tuple[str | None, str | None] | None = None
+    assumed: bool = False
 
     @property
     def called(self) -> bool:
@@ -45,17 +54,29 @@ class SiteGenotype:
         return self.called and self.alleles[0] != self.alleles[1]
 
 
-MISSING = SiteGenotype((None, None))
+MISSING = SiteGenotype((None, None), reason="no-call")
+ABSENT = SiteGenotype((None, None), shown="absent", reason="absent from the input")
+ASSUMED_REFERENCE = SiteGenotype(
+    (REF, REF), shown="assumed reference", reason="absent; assumed reference", assumed=True
+)
+
+
+def uncalled(shown: str, reason: str, seen: SiteGenotype | None = None) -> SiteGenotype:
+    """A position that is not called, with the reason (and what a failed call showed)."""
+    return SiteGenotype(
+        (None, None), shown=shown, reason=reason, seen=seen.alleles if seen is not None else None
+    )
 
 
 def merge(first: SiteGenotype, second: SiteGenotype) -> SiteGenotype:
     """Combine two rows for one position (a split multi-allelic site) into one genotype."""
     if not (first.called and second.called):
-        return MISSING  # a no-call in any row for the position leaves it uncalled
+        # a no-call or failed call in any row for the position leaves it uncalled
+        return first if not first.called else second
     merged: list[str | None] = []
     for a, b in zip(first.alleles, second.alleles, strict=True):
         if a != REF and b != REF and a != b:
-            return SiteGenotype((None, None), shown="conflicting rows")
+            return uncalled("conflicting rows", "conflicting rows for one position")
         merged.append(b if a == REF else a)
     shown = f"{first.shown}+{second.shown}"
     return SiteGenotype(

@@ -6,14 +6,37 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tpmt.calling.caller import GeneCall, call_gene
+from tpmt.calling.genotypes import REF
+from tpmt.calling.options import CallOptions
 from tpmt.calling.table import looks_like_table, read_table
-from tpmt.calling.vcf import read_vcf
+from tpmt.calling.vcf import SampleGenotypes, read_vcf
 from tpmt.errors import InputError
 from tpmt.interpreter import Interpreter
 from tpmt.models import Report
 from tpmt.vocab import Gene
 
 SampleResult = tuple[str, Report | InputError]
+VARIANT_ONLY = (
+    "the input carries no reference calls for this sample (a variant-only VCF?): positions "
+    "absent from it are reported as not tested. If absent positions are known to be reference, "
+    "run again with --assume-reference."
+)
+ASSUMED = (
+    "--assume-reference: positions absent from the input were taken as reference for this "
+    "report (listed per gene under evidence.assumed_reference); they were not tested."
+)
+
+
+def input_notes(genotypes: SampleGenotypes, options: CallOptions) -> tuple[str, ...]:
+    """Report-level notes: a variant-only input, and the assume-reference statement."""
+    sites = [g for per_gene in genotypes.values() for g in per_gene.values()]
+    notes = []
+    if options.assume_reference and any(g.assumed for g in sites):
+        notes.append(ASSUMED)
+    has_reference_call = any(g.alleles == (REF, REF) and not g.assumed for g in sites)
+    if not has_reference_call and not options.assume_reference:
+        notes.append(VARIANT_ONLY)
+    return tuple(notes)
 
 
 def call_file(
@@ -22,6 +45,7 @@ def call_file(
     sample: str | None = None,
     drugs: Iterable[str] | None = None,
     guidelines: Iterable[str] | None = None,
+    options: CallOptions = CallOptions(),
 ) -> tuple[list[str], Iterator[SampleResult]]:
     """Sample names, and lazily each sample's Report (or the InputError that sample raised).
 
@@ -34,7 +58,7 @@ def call_file(
     matchers = interpreter.matchers(rule_sets)
     by_name = {gene.value: matcher for gene, matcher in matchers.items()}
     reader = read_table if looks_like_table(path) else read_vcf
-    names, genotypes = reader(path, by_name, sample)
+    names, genotypes = reader(path, by_name, sample, options)
     cache: dict[object, Report | InputError] = {}
 
     def results() -> Iterator[SampleResult]:
@@ -44,8 +68,11 @@ def call_file(
                 calls: dict[Gene, GeneCall | None] = {
                     gene: call_gene(matchers[gene], per_gene[gene.value]) for gene in Gene
                 }
+                notes = input_notes(per_gene, options)
                 try:
-                    result = interpreter.interpret_variants(calls, None, drug_list, guideline_list)
+                    result = interpreter.interpret_variants(
+                        calls, None, drug_list, guideline_list, notes
+                    )
                 except InputError as exc:
                     result = exc
                 cache[signature] = result

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tpmt.calling.caller import AlleleMatcher, Site
-from tpmt.calling.genotypes import SiteGenotype, canonical
+from tpmt.calling.genotypes import ASSUMED_REFERENCE, SiteGenotype, canonical, uncalled
+from tpmt.calling.options import CallOptions
 from tpmt.calling.vcf import CHROMOSOMES, SampleGenotypes, SampleRecord
 from tpmt.errors import InputError
 
@@ -30,7 +31,10 @@ def looks_like_table(path: Path) -> bool:
 
 
 def read_table(
-    path: Path, matchers: dict[str, AlleleMatcher], sample: str | None
+    path: Path,
+    matchers: dict[str, AlleleMatcher],
+    sample: str | None,
+    options: CallOptions = CallOptions(),
 ) -> tuple[list[str], Iterator[SampleRecord]]:
     """Samples in first-seen order and their genotypes at defining positions."""
     try:
@@ -72,7 +76,19 @@ def read_table(
         if target is None:
             continue  # not an allele-defining position (e.g. rs2842934, ignored by design)
         gene, site = target
-        per_gene[gene][site.position] = _genotype(row[columns["genotype"]] or "", site, path, line)
+        genotype = _genotype(row[columns["genotype"]] or "", site)
+        earlier = per_gene[gene].get(site.position)
+        if earlier is not None and _differs(earlier, genotype):
+            genotype = uncalled(
+                f"{earlier.shown} vs {genotype.shown}", "conflicting rows for one position"
+            )
+        per_gene[gene][site.position] = genotype
+    if options.assume_reference:
+        for per_gene in data.values():
+            for gene, matcher in matchers.items():
+                if per_gene[gene]:  # only genes the table covers for this sample
+                    for site in matcher.sites:
+                        per_gene[gene].setdefault(site.position, ASSUMED_REFERENCE)
     if sample is not None and sample not in data:
         raise InputError(
             f"sample {sample!r} is not in {path.name}; samples: {', '.join(list(data)[:10])}"
@@ -85,15 +101,25 @@ def _signature(per_gene: SampleGenotypes) -> object:
     return tuple((gene, tuple(sorted(sites.items()))) for gene, sites in sorted(per_gene.items()))
 
 
-def _genotype(value: str, site: Site, path: Path, line: int) -> SiteGenotype:
+def _differs(first: SiteGenotype, second: SiteGenotype) -> bool:
+    """Two rows disagree unless they give the same alleles (in either order) or the same text."""
+    if first.reason == "conflicting rows for one position":
+        return True
+    if first.called and second.called:
+        return sorted(map(str, first.alleles)) != sorted(map(str, second.alleles))
+    return first.shown != second.shown
+
+
+def _genotype(value: str, site: Site) -> SiteGenotype:
+    """A + strand genotype such as A/G, A|G or AG; anything else is uncalled with the reason."""
     text = value.strip()
     if text.lower() in MISSING:
-        return SiteGenotype((None, None), shown=text or "missing")
+        return uncalled(text or "missing", "no-call")
     phased = "|" in text
     parts = re.split(r"[/|]", text) if ("/" in text or phased) else list(text)
-    if len(parts) != 2:
-        raise InputError(
-            f"{path.name} line {line}: genotype {text!r} is not two alleles such as A/G"
-        )
-    tokens = [canonical(site.position, site.ref, p.strip().upper()) for p in parts]
+    bases = [p.strip().upper() for p in parts]
+    if len(bases) != 2 or not all(re.fullmatch(r"[ACGT]+|-", b) for b in bases):
+        shown = text if len(text) <= 20 else text[:20] + "..."
+        return uncalled(shown, "malformed or non-diploid genotype (expected two alleles such as A/G)")
+    tokens = [canonical(site.position, site.ref, b) for b in bases]
     return SiteGenotype((tokens[0], tokens[1]), phased, None, text)

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tpmt.calling.caller import AlleleMatcher
-from tpmt.calling.genotypes import REF, SiteGenotype, canonical, merge
+from tpmt.calling.genotypes import ASSUMED_REFERENCE, REF, SiteGenotype, canonical, merge, uncalled
+from tpmt.calling.options import CallOptions
 from tpmt.errors import InputError
 
 GRCH37_LENGTHS = {"6": 171115067, "13": 115169878}
@@ -17,6 +18,7 @@ GRCH37_WORDS = re.compile(r"grch37|hg19|b37|hs37|human_g1k_v37", re.IGNORECASE)
 CHROMOSOMES = {"TPMT": "6", "NUDT15": "13"}
 SampleGenotypes = dict[str, dict[int, SiteGenotype]]  # gene -> position -> genotype
 SampleRecord = tuple[str, object, SampleGenotypes]  # name, genotype signature, genotypes
+MISSING_INT = -1  # cyvcf2 gives large negative sentinels for missing integer FORMAT values
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,11 @@ class _Row:
     position: int
     tokens: tuple[str | None, ...]  # per allele index: canonical token (None: symbolic/unknown)
     end: int | None  # gVCF reference block end
-    genotypes: Any  # numpy array (samples x 3): allele indices (-1 missing), phased flag
+    genotypes: Any  # numpy array (samples x ploidy+1): allele indices (-1 missing, -2 pad), phased
     phase_sets: Any  # numpy array of phase sets or None
     shown: tuple[str, ...]
+    filter: str | None  # None when FILTER is PASS or "."
+    quality: dict[str, Any]  # FORMAT FT / GQ / DP / MIN_DP arrays that are present
 
 
 def _open(path: Path) -> Any:
@@ -109,13 +113,35 @@ def _row(gene: str, record: Any, positions: set[int]) -> _Row | None:
     ps = None
     if "PS" in record.FORMAT:
         ps = record.format("PS")
+    quality = {
+        key: _column(record.format(key))
+        for key in ("FT", "GQ", "DP", "MIN_DP")
+        if key in record.FORMAT
+    }
+    verdict = record.FILTER  # None for PASS or "."
     return _Row(
-        gene, target or record.POS, tuple(tokens), end, record.genotype.array(), ps, tuple(alleles)
+        gene,
+        target or record.POS,
+        tuple(tokens),
+        end,
+        record.genotype.array(),
+        ps,
+        tuple(alleles),
+        None if verdict in (None, "PASS", ".") else str(verdict),
+        quality,
     )
 
 
+def _column(values: Any) -> Any:
+    """One value per sample: the first of a per-sample vector, or the string itself."""
+    return values[:, 0] if getattr(values, "ndim", 1) == 2 else values
+
+
 def read_vcf(
-    path: Path, matchers: dict[str, AlleleMatcher], sample: str | None
+    path: Path,
+    matchers: dict[str, AlleleMatcher],
+    sample: str | None,
+    options: CallOptions = CallOptions(),
 ) -> tuple[list[str], Iterator[SampleRecord]]:
     """Sample names and, lazily, each sample's genotypes at the defining positions.
 
@@ -134,16 +160,25 @@ def read_vcf(
     rows = list(_rows(vcf, matchers, indexed))
     wanted = [sample] if sample is not None else list(samples)
     index = {name: i for i, name in enumerate(samples)}
-    return wanted, _records(wanted, index, rows, matchers)
+    genes_seen = {row.gene for row in rows}
+    return wanted, _records(wanted, index, rows, matchers, options, genes_seen)
 
 
 def _records(
-    wanted: list[str], index: dict[str, int], rows: list[_Row], matchers: dict[str, AlleleMatcher]
+    wanted: list[str],
+    index: dict[str, int],
+    rows: list[_Row],
+    matchers: dict[str, AlleleMatcher],
+    options: CallOptions,
+    genes_seen: set[str],
 ) -> Iterator[SampleRecord]:
     import numpy as np
 
-    parts = [row.genotypes[:, :3].astype(np.int32) for row in rows]
+    parts = [row.genotypes.astype(np.int32) for row in rows]
     parts += [row.phase_sets[:, :1].astype(np.int64) for row in rows if row.phase_sets is not None]
+    for row in rows:
+        for key, values in sorted(row.quality.items()):
+            parts.append(_quality_codes(key, values, options))
     matrix = np.ascontiguousarray(np.hstack(parts)) if parts else np.zeros((len(index), 0))
     decoded: dict[bytes, SampleGenotypes] = {}
     for name in wanted:
@@ -151,17 +186,61 @@ def _records(
         signature = matrix[i].tobytes()
         genotypes = decoded.get(signature)
         if genotypes is None:
-            genotypes = decoded[signature] = _sample_genotypes(i, rows, matchers)
+            genotypes = decoded[signature] = _sample_genotypes(
+                i, rows, matchers, options, genes_seen
+            )
         yield name, signature, genotypes
 
 
+def _quality_codes(key: str, values: Any, options: CallOptions) -> Any:
+    """A per-sample pass/fail column for the genotype signature (0 pass, 1 fail)."""
+    import numpy as np
+
+    codes = [0 if _quality_problem(key, v, options) is None else 1 for v in values]
+    return np.array(codes, dtype=np.int32).reshape(-1, 1)
+
+
+def _quality_problem(key: str, value: Any, options: CallOptions) -> str | None:
+    """Why one FORMAT value fails the quality gate (None: passes or absent)."""
+    if key == "FT":
+        text = str(value).strip()
+        return None if text in ("", ".", "PASS") else f"FT {text}"
+    number = int(value)
+    if number < 0:
+        return None  # missing value: a file without the field is not penalised
+    if key == "GQ" and number < options.min_gq:
+        return f"GQ {number} < {options.min_gq}"
+    if key in ("DP", "MIN_DP") and number < options.min_dp:
+        return f"{key} {number} < {options.min_dp}"
+    return None
+
+
+def _row_problems(row: _Row, i: int, options: CallOptions) -> list[str]:
+    """Every quality problem of one sample's call in one row."""
+    problems = [f"FILTER {row.filter}"] if row.filter else []
+    block = row.end is not None
+    for key in ("FT", "GQ", "DP", "MIN_DP"):
+        if key not in row.quality:
+            continue
+        if key == "DP" and block and "MIN_DP" in row.quality:
+            continue  # in a reference block MIN_DP is the depth that counts
+        problem = _quality_problem(key, row.quality[key][i], options)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
 def _sample_genotypes(
-    i: int, rows: list[_Row], matchers: dict[str, AlleleMatcher]
+    i: int,
+    rows: list[_Row],
+    matchers: dict[str, AlleleMatcher],
+    options: CallOptions,
+    genes_seen: set[str],
 ) -> SampleGenotypes:
     out: SampleGenotypes = {gene: {} for gene in matchers}
     blocks: list[tuple[_Row, SiteGenotype]] = []
     for row in rows:
-        genotype = _site(row, i)
+        genotype = _site(row, i, options)
         if row.end is not None:
             blocks.append((row, genotype))
             continue
@@ -170,26 +249,40 @@ def _sample_genotypes(
             merge(sites[row.position], genotype) if row.position in sites else genotype
         )
     for row, genotype in blocks:
-        if genotype.alleles != (REF, REF):
+        if genotype.alleles != (REF, REF) and genotype.seen != (REF, REF):
             continue
+        covered = SiteGenotype((REF, REF), shown="0/0 (reference block)")
+        if genotype.reason:
+            covered = uncalled("0/0 (reference block)", f"reference block: {genotype.reason}")
         for site in matchers[row.gene].sites:
             if row.position <= site.position <= row.end and site.position not in out[row.gene]:  # type: ignore[operator]
-                out[row.gene][site.position] = SiteGenotype(
-                    (REF, REF), shown="0/0 (reference block)"
-                )
+                out[row.gene][site.position] = covered
+    if options.assume_reference:
+        for gene, matcher in matchers.items():
+            if gene not in genes_seen:
+                continue  # nothing read on this gene's chromosome: never fill a whole gene
+            for site in matcher.sites:
+                out[gene].setdefault(site.position, ASSUMED_REFERENCE)
     return out
 
 
-def _site(row: _Row, i: int) -> SiteGenotype:
-    first, second, phased = (int(x) for x in row.genotypes[i][:3])
-    picked = [row.tokens[a] if 0 <= a < len(row.tokens) else None for a in (first, second)]
-    shown = "/".join(row.shown[a] if 0 <= a < len(row.shown) else "." for a in (first, second))
+def _site(row: _Row, i: int, options: CallOptions) -> SiteGenotype:
+    """One sample's call in one row: its alleles, phase, and any reason it is not usable."""
+    values = [int(x) for x in row.genotypes[i]]
+    phased = bool(values[-1])
+    indices = [a for a in values[:-1] if a != -2]  # -2 pads samples of lower ploidy
+    sep = "|" if phased else "/"
+    shown = sep.join(row.shown[a] if 0 <= a < len(row.shown) else "." for a in indices)
+    if len(indices) != 2:
+        return uncalled(shown or ".", f"non-diploid genotype ({len(indices)} alleles)")
+    picked = [row.tokens[a] if 0 <= a < len(row.tokens) else None for a in indices]
     phase_set = None
     if row.phase_sets is not None:
         phase_set = str(int(row.phase_sets[i][0]))
-    return SiteGenotype(
-        (picked[0], picked[1]),
-        bool(phased),
-        phase_set,
-        shown.replace("/", "|") if phased else shown,
-    )
+    genotype = SiteGenotype((picked[0], picked[1]), phased, phase_set, shown)
+    if not genotype.called:
+        return uncalled(shown, "no-call")
+    problems = _row_problems(row, i, options)
+    if problems:
+        return uncalled(shown, "; ".join(problems), seen=genotype)
+    return genotype
