@@ -151,22 +151,26 @@ def test_novel_allele_at_defining_position_is_never_star1(
 
 
 def test_missing_position_is_never_reference(interpreter: Interpreter, tmp_path: Path) -> None:
+    """Nothing detected, a Tier-1 position untested: presumptive *1/*1 but never Normal."""
     path = make_vcf(interpreter, tmp_path / "a.vcf", [], drop=(TPMT_719,))
     tpmt = call_one(interpreter, path).genes[Gene.TPMT]
-    assert tpmt.diplotype is None
+    assert tpmt.diplotype == "*1/*1" and tpmt.presumptive
     assert tpmt.phenotype[Source.CPIC] is Phenotype.INDETERMINATE
     assert tpmt.evidence.uncalled == ["chr6:18130687 (rs1142345)"]
     assert tpmt.evidence.minimum_panel == {"*2": True, "*3A": False, "*3B": True, "*3C": False}
-    assert "*1/*3C" in [a.diplotype for a in tpmt.alternatives]
-    assert any("minimum test panel is incomplete" in w for w in tpmt.warnings)
+    assert ("*1/*3C", "untested") in [(a.diplotype, a.basis) for a in tpmt.alternatives]
+    assert "TPMT CPIC: minimum panel incomplete: *3A, *3C not tested." in tpmt.limitations
 
 
 def test_half_call_and_no_call_are_uncalled(interpreter: Interpreter, tmp_path: Path) -> None:
     for gt in ("0/.", "./."):
         path = make_vcf(interpreter, tmp_path / "a.vcf", [(TPMT_238, "C", "G", gt)])
         tpmt = call_one(interpreter, path).genes[Gene.TPMT]
-        assert tpmt.diplotype is None and tpmt.phenotype[Source.CPIC] is Phenotype.INDETERMINATE
+        assert tpmt.diplotype == "*1/*1" and tpmt.presumptive
+        assert tpmt.phenotype[Source.CPIC] is Phenotype.INDETERMINATE
         assert tpmt.evidence.uncalled == ["chr6:18143724 (rs1800462)"]
+        assert tpmt.evidence.sites[-14].reason or True
+        assert [s.reason for s in tpmt.evidence.sites if not s.called] == ["no-call"]
 
 
 def test_missing_position_that_cannot_change_the_phenotype(
@@ -180,7 +184,8 @@ def test_missing_position_that_cannot_change_the_phenotype(
     assert tpmt.diplotype == "*3C/*3C"
     assert tpmt.phenotype[Source.CPIC] is Phenotype.POOR
     assert {a.diplotype for a in tpmt.alternatives} == {"*3A/*3C", "*3A/*3A"}
-    assert any("all have the same phenotype" in w for w in tpmt.warnings)
+    assert tpmt.presumptive
+    assert not any("change the phenotype" in w for w in tpmt.warnings)
 
 
 def test_nudt15_repeat_alleles(interpreter: Interpreter, tmp_path: Path) -> None:
@@ -233,7 +238,9 @@ def test_gvcf_reference_blocks_count_as_reference(interpreter: Interpreter, tmp_
     short = f"chr6\t{positions[0] - 10}\t.\tN\t<NON_REF>\t.\tPASS\tEND={positions[0]}\tGT\t0/0"
     path = make_vcf(interpreter, tmp_path / "b.vcf", [], drop=tuple(positions), extra=[short])
     tpmt = call_one(interpreter, path).genes[Gene.TPMT]
-    assert tpmt.diplotype is None and len(tpmt.evidence.uncalled) == len(positions) - 1
+    assert len(tpmt.evidence.uncalled) == len(positions) - 1
+    assert tpmt.diplotype == "*1/*1" and tpmt.presumptive  # from the one position covered
+    assert tpmt.phenotype[Source.CPIC] is Phenotype.INDETERMINATE  # Tier-1 positions untested
 
 
 def test_gene_absent_from_file_is_no_result(interpreter: Interpreter, tmp_path: Path) -> None:
@@ -294,9 +301,12 @@ def test_genotype_table_with_rsids_and_positions(interpreter: Interpreter, tmp_p
     p1 = reports["P1"]
     assert isinstance(p1, Report)
     assert "*3B/*3C" in [a.diplotype for a in p1.genes[Gene.TPMT].alternatives]
-    # a table lists few positions: the rest are uncalled, so no confident phenotype
-    assert p1.genes[Gene.TPMT].phenotype[Source.CPIC] is Phenotype.INDETERMINATE
-    assert "*1/*3A" in [a.diplotype for a in p1.genes[Gene.TPMT].alternatives]
+    # a table lists few positions: a presumptive call from those tested, the rest listed
+    assert p1.genes[Gene.TPMT].diplotype == "*1/*3A" and p1.genes[Gene.TPMT].presumptive
+    assert p1.genes[Gene.TPMT].phenotype[Source.CPIC] is Phenotype.INTERMEDIATE
+    assert ("*3A/*4", "untested") in [
+        (a.diplotype, a.basis) for a in p1.genes[Gene.TPMT].alternatives
+    ]
     p2 = reports["P2"]
     assert isinstance(p2, Report) and p2.genes[Gene.TPMT].evidence.novel
     assert isinstance(reports["P3"], InputError)  # nothing called for either gene

@@ -38,12 +38,13 @@ def test_case_1_2_spelling_and_order_normalise_to_one_result(
     assert report.genes[Gene.TPMT].input == text
 
 
-def test_case_4_allele_without_function_is_indeterminate_with_a_note(
+def test_case_4_allele_without_function_is_the_rule_sets_unknown_function(
     interpreter: Interpreter,
 ) -> None:
-    for text in ("*1/*42", "*3A/*42"):
+    """CPIC: normal + unknown = Indeterminate; no + unknown = Possible Intermediate."""
+    for text, expected in (("*1/*42", IND), ("*3A/*42", Phenotype.POSSIBLE_INTERMEDIATE)):
         report = interpreter.interpret(tpmt=text, guidelines=["cpic-2018"])
-        assert cpic(report, Gene.TPMT) is IND
+        assert cpic(report, Gene.TPMT) is expected
         assert any(
             "*42 has no function assigned in cpic-2018" in w
             for w in report.genes[Gene.TPMT].warnings
@@ -51,7 +52,7 @@ def test_case_4_allele_without_function_is_indeterminate_with_a_note(
     report = interpreter.interpret(nudt15="*22/*23")
     assert cpic(report, Gene.NUDT15) is IND
     functions = [a.function[Source.CPIC].value for a in report.genes[Gene.NUDT15].alleles]
-    assert functions == ["Unassigned function", "Unassigned function"]
+    assert functions == ["Unknown function", "Unknown function"]
 
 
 def test_allele_outside_a_rule_sets_nomenclature_is_indeterminate_there_only(

@@ -29,7 +29,7 @@ def test_lookup_text_shows_phenotypes_drugs_references_and_versions() -> None:
     out = result.stdout
     for fragment in (
         "CPIC Intermediate Metabolizer",
-        "alternative: *3B/*3C",
+        "alternative (phase): *3B/*3C",
         "Azathioprine",
         "Mercaptopurine",
         "Thioguanine",

@@ -51,6 +51,14 @@ def _causes(
     return causes, more
 
 
+def _jointly_specific(
+    combo: dict[Gene, Phenotype], options: dict[Gene, dict[Phenotype, list[Alternative]]]
+) -> bool:
+    """Both genes changed at once: considered only when neither rests on untested positions
+    alone (phase, low quality and unknown function are specific to what was detected)."""
+    return all(any(a.basis != "untested" for a in options[g][combo[g]]) for g in combo)
+
+
 def with_alternatives(
     rule_set: RuleSet,
     rec: Recommendation,
@@ -59,13 +67,17 @@ def with_alternatives(
     evaluate_pair: EvaluatePair,
     rows_of: RowsOf,
 ) -> Recommendation:
-    """``rec`` with the rows of every more severe phenotype combination the evidence allows."""
+    """``rec`` with the rows of every more severe phenotype combination the evidence allows.
+
+    Each gene's alternatives are combined with the other gene as reported; both genes change
+    together only where both possibilities come from detected evidence (not untested positions).
+    """
     options = phenotype_options(rule_set, reported, alternatives)
     found: dict[tuple[str, tuple[Phenotype, ...]], AdviceAlternative] = {}
     for tpmt, nudt15 in itertools.product(options[Gene.TPMT], options[Gene.NUDT15]):
         combo = {Gene.TPMT: tpmt, Gene.NUDT15: nudt15}
         changed = [gene for gene in Gene if combo[gene] is not reported[gene]]
-        if not changed:
+        if not changed or (len(changed) > 1 and not _jointly_specific(combo, options)):
             continue
         evaluation = evaluate_pair(
             rule_set, PhenotypeInput(Gene.TPMT, tpmt), PhenotypeInput(Gene.NUDT15, nudt15)

@@ -169,16 +169,44 @@ def call(
     output_format: Annotated[
         CallFormat, typer.Option("--format", "-f", help="Output format (json: one sample).")
     ] = CallFormat.jsonl,
+    assume_reference: Annotated[
+        bool,
+        typer.Option(
+            "--assume-reference",
+            help="Take defining positions absent from the file as reference (never no-calls "
+            "or filtered sites); every report says so.",
+        ),
+    ] = False,
+    min_gq: Annotated[
+        int, typer.Option("--min-gq", min=0, help="Genotype quality below this fails a call.")
+    ] = 20,
+    min_dp: Annotated[
+        int,
+        typer.Option("--min-dp", min=0, help="Read depth (MIN_DP in blocks) below this fails."),
+    ] = 10,
 ) -> None:
     """Call TPMT and NUDT15 diplotypes from variant data, then interpret each sample."""
-    from tpmt.calling.run import call_file
+    from tpmt.calling.options import CallOptions
+    from tpmt.calling.run import VARIANT_ONLY, call_file
     from tpmt.interpreter import default_interpreter
     from tpmt.render.calls import render_call_results
 
+    options = CallOptions(min_gq=min_gq, min_dp=min_dp, assume_reference=assume_reference)
+
     def start() -> tuple[list[str], object]:
-        return call_file(default_interpreter(), file, sample, drug, guideline)
+        return call_file(default_interpreter(), file, sample, drug, guideline, options)
 
     names, results = _run(start)
+    variant_only: list[str] = []
+
+    def noticed(items: Iterator[tuple[str, object]]) -> Iterator[tuple[str, object]]:
+        for name, result in items:
+            warnings = getattr(result, "warnings", None) or []
+            if VARIANT_ONLY in warnings or VARIANT_ONLY in str(result):
+                variant_only.append(name)
+            yield name, result
+
+    results = noticed(results)  # type: ignore[arg-type]
     if output_format is CallFormat.json and len(names) != 1:
         typer.echo(
             f"tpmt: error: --format json needs one sample; {file.name} has {len(names)} "
@@ -190,6 +218,13 @@ def call(
     for chunk, ok in render_call_results(results, output_format.value):  # type: ignore[arg-type]
         typer.echo(chunk, nl=False)
         failed += not ok
+    if variant_only:
+        typer.echo(
+            f"tpmt: warning: {len(variant_only)} of {len(names)} samples have no reference calls "
+            "in the input (variant-only?); absent positions were reported as not tested "
+            "(see --assume-reference)",
+            err=True,
+        )
     if failed:
         typer.echo(
             f"tpmt: error: {failed} of {len(names)} samples could not be interpreted", err=True

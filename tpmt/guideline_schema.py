@@ -135,7 +135,7 @@ class GeneRules(StrictModel):
     ) -> dict[str, AlleleFunction | None]:
         import re
 
-        for name, function in value.items():
+        for name in value:
             if not re.match(ALLELE_PATTERN, name):
                 raise ValueError(f"allele name {name!r} is not of the form *<number>[A-Z]")
         return value

@@ -190,7 +190,9 @@ def _check_drug(
     for rule in rules.rules:
         if rule.when not in keys:
             raise GuidelineError(f"{path}: rule {rule.id} is outside the expected phenotype keys")
-        if rule.context and (manifest.recommendation_lookup == "pair" or set(rule.context) & set(rule.when)):
+        if rule.context and (
+            manifest.recommendation_lookup == "pair" or set(rule.context) & set(rule.when)
+        ):
             raise GuidelineError(f"{path}: rule {rule.id}: context must name the other gene")
 
 

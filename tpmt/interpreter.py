@@ -7,12 +7,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tpmt import __version__
+from tpmt.advice import with_alternatives
 from tpmt.calling.caller import AlleleMatcher, GeneCall
 from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
-from tpmt.evaluate import Evaluator
+from tpmt.evaluate import Evaluation, Evaluator
 from tpmt.guidelines import GuidelineLibrary, RuleSet
-from tpmt.advice import with_alternatives
-from tpmt.evaluate import Evaluation
 from tpmt.models import Recommendation, Report, TraceStep
 from tpmt.outcome import GeneOutcome, typed_outcome
 from tpmt.parse import (
@@ -232,9 +231,7 @@ class Interpreter:
         outcomes = {
             gene: variant_outcome(gene, calls.get(gene), matchers.get(gene)) for gene in Gene
         }
-        if all(
-            isinstance(o.gene_input, NotTested) and not o.candidates for o in outcomes.values()
-        ):
+        if all(isinstance(o.gene_input, NotTested) and not o.candidates for o in outcomes.values()):
             reasons = " ".join(w for o in outcomes.values() for w in [*o.warnings, *notes])
             raise InputError(f"sample {sample!r}: nothing to interpret. {reasons}")
         report = self._build(outcomes, rule_sets, chosen_drugs, notes)

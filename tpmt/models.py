@@ -52,7 +52,8 @@ class Alternative(ReportModel):
     phenotype: dict[Source, Phenotype]
     basis: Basis = Field(default="phase", description=BASIS_DESCRIPTION)
     assumption: str | None = Field(
-        default=None, description="for unknown function: the function assumed, e.g. '*22 as No function'"
+        default=None,
+        description="for unknown function: the function assumed, e.g. '*22 as No function'",
     )
 
 

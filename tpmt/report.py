@@ -130,7 +130,9 @@ def _unknown_function_alternatives(
         changed = False
         for rule_set in rule_sets:
             reported = phenotype_of(rule_set, gene_input)
-            function = rule_set.function_of(gene, allele) or rule_set.genes[gene].unassigned_function
+            function = (
+                rule_set.function_of(gene, allele) or rule_set.genes[gene].unassigned_function
+            )
             other_function = (
                 rule_set.function_of(gene, other) or rule_set.genes[gene].unassigned_function
             )
@@ -152,7 +154,9 @@ def _unknown_function_alternatives(
     return list({(a.diplotype, a.assumption): a for a in out}.values())
 
 
-def _listed(alternatives: list[Alternative], reported: dict[Source, Phenotype]) -> list[Alternative]:
+def _listed(
+    alternatives: list[Alternative], reported: dict[Source, Phenotype]
+) -> list[Alternative]:
     """The alternatives shown on the gene: all but the untested ones beyond MAX_LISTED
     (those that change the phenotype first)."""
     untested = [a for a in alternatives if a.basis == "untested"]
@@ -161,7 +165,9 @@ def _listed(alternatives: list[Alternative], reported: dict[Source, Phenotype]) 
     return [a for a in alternatives if a.basis != "untested" or id(a) in keep]
 
 
-def _changes(alternatives: list[Alternative], reported: dict[Source, Phenotype], basis: str) -> list[str]:
+def _changes(
+    alternatives: list[Alternative], reported: dict[Source, Phenotype], basis: str
+) -> list[str]:
     found = []
     for alt in alternatives:
         if alt.basis != basis:
@@ -199,7 +205,7 @@ def _uncertainty_warnings(
         )
     untested = _changes(alternatives, reported, "untested")
     if outcome.presumptive and untested:
-        shown = "; ".join(untested[:5]) + (" ..." if len(untested) > 5 else "")
+        shown = "; ".join(untested[:3]) + (" ..." if len(untested) > 3 else "")
         warnings.append(
             f"{gene}: presumptive call from the positions tested; untested positions leave "
             f"{len(untested)} other diplotypes possible that change the phenotype ({shown}). "
@@ -211,8 +217,9 @@ def _uncertainty_warnings(
             f"{gene}: a call that failed the quality filters showed a non-reference allele; if "
             f"it is real the result would be {'; '.join(low[:5])}. Confirm it before dosing."
         )
-    unknown = [a for a in alternatives if a.basis == "unknown_function" and a.assumption]
-    for alt in unknown:
+    for alt in alternatives:
+        if alt.basis != "unknown_function" or alt.assumption is None:
+            continue
         shown = ", ".join(f"{s} {p}" for s, p in alt.phenotype.items() if p != reported[s])
         warnings.append(
             f"{gene}: the function of {alt.assumption.split(' as ')[0]} is unknown; with no "
@@ -231,7 +238,11 @@ def gene_result(
     phenotype = {rs.source: gp.phenotype for rs, gp in zip(rule_sets, phenotypes, strict=True)}
     alleles, notes = _allele_calls(outcome, rule_sets)
     limitations = list(outcome.limitations)
-    limitations += [f"{outcome.gene} {rs.source}: {gp.reason}." for rs, gp in zip(rule_sets, phenotypes, strict=True) if gp.reason]
+    limitations += [
+        f"{outcome.gene} {rs.source}: {gp.reason}."
+        for rs, gp in zip(rule_sets, phenotypes, strict=True)
+        if gp.reason
+    ]
     warnings = [
         *outcome.warnings,
         *notes,

@@ -54,7 +54,9 @@ def compile_rule_set(rule_set: RuleSet) -> CompiledRuleSet:
         rules[name] = rule
 
     for gene, gene_rules in rule_set.genes.items():
-        _compile_gene(gene, gene_rules.alleles, gene_rules.aliases, gene_rules.unassigned_function, add)
+        _compile_gene(
+            gene, gene_rules.alleles, gene_rules.aliases, gene_rules.unassigned_function, add
+        )
         for rule in gene_rules.phenotype_rules:
             derive = {"t": "phenotype", "gene": gene.value, "phenotype": rule.phenotype.value}
             first, second = (f.value for f in rule.functions)

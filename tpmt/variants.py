@@ -16,12 +16,22 @@ def _label(site_position: int, rsid: str | None, chromosome: str) -> str:
 
 
 def evidence(call: GeneCall, matcher: AlleleMatcher) -> CallEvidence:
-    """The genotype at every defining position, the gaps, and minimum-panel coverage."""
+    """The genotype at every defining position, the gaps, and minimum-panel coverage.
+
+    A panel allele counts as tested when every position where it carries a variant was called
+    (or, with --assume-reference, taken as reference).
+    """
     definitions = matcher.definitions
     chromosome = definitions.chromosome
-    tested = {site.position for site, g in call.genotypes if g.called and not g.assumed}
+    # positions assumed reference at the user's request count for the panel (the report says so)
+    tested = {site.position for site, g in call.genotypes if g.called}
+    refs = {p.position: p.ref for p in definitions.positions}
     panel = {
-        allele: all(int(p) in tested for p in definitions.alleles[allele])
+        allele: all(
+            int(position) in tested
+            for position, allowed in definitions.alleles[allele].items()
+            if refs[int(position)] not in allowed  # a position the allele must carry a variant at
+        )
         for allele in definitions.minimum_panel
     }
     return CallEvidence(
@@ -48,8 +58,13 @@ def evidence(call: GeneCall, matcher: AlleleMatcher) -> CallEvidence:
 
 def _untested_alleles(call: GeneCall, matcher: AlleleMatcher) -> list[str]:
     """Named alleles with at least one defining position not tested."""
-    gaps = {str(site.position) for site in call.uncalled} | {str(s.position) for s in call.assumed}
-    return [name for name, spec in matcher.definitions.alleles.items() if gaps & set(spec)]
+    gaps = {site.position for site in call.uncalled} | {s.position for s in call.assumed}
+    refs = {site.position: site.ref for site in matcher.sites}
+    return [
+        name
+        for name, spec in matcher.definitions.alleles.items()
+        if any(int(p) in gaps and refs[int(p)] not in allowed for p, allowed in spec.items())
+    ]
 
 
 def _limitations(call: GeneCall, matcher: AlleleMatcher, gene: Gene) -> list[str]:

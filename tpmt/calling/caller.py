@@ -202,8 +202,14 @@ def call_gene(matcher: AlleleMatcher, genotypes: dict[int, SiteGenotype]) -> Gen
             f"{gene}: none of the {len(evidence)} defining positions was tested; "
             "the gene is reported as not tested."
         )
-        return GeneCall(gene, evidence, None, low_quality_alternatives=tuple(low_quality),
-                        novel=novel, warnings=tuple(warnings))
+        return GeneCall(
+            gene,
+            evidence,
+            None,
+            low_quality_alternatives=tuple(low_quality),
+            novel=novel,
+            warnings=tuple(warnings),
+        )
     if len(_blocks(site_genotypes)) > MAX_PHASE_BLOCKS:
         warnings.append(
             f"{gene}: more than {MAX_PHASE_BLOCKS} unphased heterozygous defining positions; "
@@ -231,14 +237,15 @@ def call_gene(matcher: AlleleMatcher, genotypes: dict[int, SiteGenotype]) -> Gen
             novel=novel,
             warnings=tuple(warnings),
         )
-    listed = {primary, *phase, *untested}
+    # what a failed call would show is labelled as such, even where untested positions allow it
+    seen_as_low = tuple(d for d in low_quality if d != primary and d not in phase)
     return GeneCall(
         gene,
         evidence,
         primary,
         phase_alternatives=phase,
-        untested_alternatives=untested,
-        low_quality_alternatives=tuple(d for d in low_quality if d not in listed),
+        untested_alternatives=tuple(d for d in untested if d not in seen_as_low),
+        low_quality_alternatives=seen_as_low,
         warnings=tuple(warnings),
     )
 

@@ -19,3 +19,6 @@ class CallOptions:
     min_gq: int = DEFAULT_MIN_GQ
     min_dp: int = DEFAULT_MIN_DP
     assume_reference: bool = False
+
+
+DEFAULT_OPTIONS = CallOptions()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tpmt.calling.caller import GeneCall, call_gene
 from tpmt.calling.genotypes import REF
-from tpmt.calling.options import CallOptions
+from tpmt.calling.options import DEFAULT_OPTIONS, CallOptions
 from tpmt.calling.table import looks_like_table, read_table
 from tpmt.calling.vcf import SampleGenotypes, read_vcf
 from tpmt.errors import InputError
@@ -45,7 +45,7 @@ def call_file(
     sample: str | None = None,
     drugs: Iterable[str] | None = None,
     guidelines: Iterable[str] | None = None,
-    options: CallOptions = CallOptions(),
+    options: CallOptions = DEFAULT_OPTIONS,
 ) -> tuple[list[str], Iterator[SampleResult]]:
     """Sample names, and lazily each sample's Report (or the InputError that sample raised).
 

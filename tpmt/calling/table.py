@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tpmt.calling.caller import AlleleMatcher, Site
 from tpmt.calling.genotypes import ASSUMED_REFERENCE, SiteGenotype, canonical, uncalled
-from tpmt.calling.options import CallOptions
+from tpmt.calling.options import DEFAULT_OPTIONS, CallOptions
 from tpmt.calling.vcf import CHROMOSOMES, SampleGenotypes, SampleRecord
 from tpmt.errors import InputError
 
@@ -34,7 +34,7 @@ def read_table(
     path: Path,
     matchers: dict[str, AlleleMatcher],
     sample: str | None,
-    options: CallOptions = CallOptions(),
+    options: CallOptions = DEFAULT_OPTIONS,
 ) -> tuple[list[str], Iterator[SampleRecord]]:
     """Samples in first-seen order and their genotypes at defining positions."""
     try:
@@ -120,6 +120,8 @@ def _genotype(value: str, site: Site) -> SiteGenotype:
     bases = [p.strip().upper() for p in parts]
     if len(bases) != 2 or not all(re.fullmatch(r"[ACGT]+|-", b) for b in bases):
         shown = text if len(text) <= 20 else text[:20] + "..."
-        return uncalled(shown, "malformed or non-diploid genotype (expected two alleles such as A/G)")
+        return uncalled(
+            shown, "malformed or non-diploid genotype (expected two alleles such as A/G)"
+        )
     tokens = [canonical(site.position, site.ref, b) for b in bases]
     return SiteGenotype((tokens[0], tokens[1]), phased, None, text)

@@ -10,7 +10,7 @@ from typing import Any
 
 from tpmt.calling.caller import AlleleMatcher
 from tpmt.calling.genotypes import ASSUMED_REFERENCE, REF, SiteGenotype, canonical, merge, uncalled
-from tpmt.calling.options import CallOptions
+from tpmt.calling.options import DEFAULT_OPTIONS, CallOptions
 from tpmt.errors import InputError
 
 GRCH37_LENGTHS = {"6": 171115067, "13": 115169878}
@@ -72,10 +72,13 @@ def _check_build(vcf: Any, path: Path) -> None:
             )
 
 
-def _rows(vcf: Any, matchers: dict[str, AlleleMatcher], indexed: bool) -> Iterator[_Row]:
+def _rows(
+    vcf: Any, matchers: dict[str, AlleleMatcher], indexed: bool, seen: set[str]
+) -> Iterator[_Row]:
     """The rows that touch a defining position (or cover one with a reference block).
 
     With a tabix index only the genes' regions are read; otherwise the file is read once.
+    ``seen`` collects the genes with any record on their chromosome (in the region read).
     """
     genes = {CHROMOSOMES[gene]: gene for gene in matchers}
     positions = {gene: {s.position for s in m.sites} for gene, m in matchers.items()}
@@ -94,6 +97,7 @@ def _rows(vcf: Any, matchers: dict[str, AlleleMatcher], indexed: bool) -> Iterat
         gene = genes.get(record.CHROM.removeprefix("chr"))
         if gene is None:
             continue
+        seen.add(gene)
         row = _row(gene, record, positions[gene])
         if row is not None:
             yield row
@@ -141,7 +145,7 @@ def read_vcf(
     path: Path,
     matchers: dict[str, AlleleMatcher],
     sample: str | None,
-    options: CallOptions = CallOptions(),
+    options: CallOptions = DEFAULT_OPTIONS,
 ) -> tuple[list[str], Iterator[SampleRecord]]:
     """Sample names and, lazily, each sample's genotypes at the defining positions.
 
@@ -157,10 +161,10 @@ def read_vcf(
         shown = ", ".join(samples[:10]) + (" ..." if len(samples) > 10 else "")
         raise InputError(f"sample {sample!r} is not in {path.name}; samples: {shown}")
     indexed = any(Path(str(path) + ext).is_file() for ext in (".tbi", ".csi"))
-    rows = list(_rows(vcf, matchers, indexed))
+    genes_seen: set[str] = set()
+    rows = list(_rows(vcf, matchers, indexed, genes_seen))
     wanted = [sample] if sample is not None else list(samples)
     index = {name: i for i, name in enumerate(samples)}
-    genes_seen = {row.gene for row in rows}
     return wanted, _records(wanted, index, rows, matchers, options, genes_seen)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from tpmt.batch import BatchRecord
 from tpmt.guideline_schema import DosingStep
 from tpmt.models import Report
+from tpmt.render.text import alternative_line
 from tpmt.vocab import Gene
 
 TSV_COLUMNS = [
@@ -16,6 +17,7 @@ TSV_COLUMNS = [
     "drug",
     "guideline",
     "source",
+    "genes",
     "TPMT_input",
     "TPMT_diplotype",
     "TPMT_phenotype",
@@ -31,6 +33,7 @@ TSV_COLUMNS = [
     "rule_id",
     "source_id",
     "references",
+    "alternatives",
     "warnings",
     "message",
 ]
@@ -68,6 +71,7 @@ def _rows_for(report: Report) -> list[str]:
             for r in rec.references
         )
         warnings = " | ".join([*warnings_by_gene, *rec.warnings])
+        alternatives = " | ".join(alternative_line(alt) for alt in rec.alternatives)
         # one line per dosing step, so each condition (malignancy / nonmalignancy) is its own row
         steps: list[DosingStep | None] = list(rec.dosing) or [None]
         for step in steps:
@@ -75,12 +79,14 @@ def _rows_for(report: Report) -> list[str]:
                 rec.drug.value,
                 rec.guideline,
                 rec.source.value,
+                "+".join(g.value for g in rec.genes),
                 *genes,
                 rec.classification.value if rec.classification else None,
                 *_step_cells(step),
                 rec.rule_id,
                 rec.source_id,
                 references,
+                alternatives,
                 warnings,
                 None,
             ]

@@ -14,11 +14,13 @@ TSV_COLUMNS = [
     "sample",
     "status",
     "TPMT_diplotype",
+    "TPMT_presumptive",
     "TPMT_CPIC",
     "TPMT_DPWG",
     "TPMT_alternatives",
     "TPMT_uncalled",
     "NUDT15_diplotype",
+    "NUDT15_presumptive",
     "NUDT15_CPIC",
     "NUDT15_DPWG",
     "NUDT15_alternatives",
@@ -41,12 +43,17 @@ def tsv_row(name: str, result: Report | InputError) -> str:
         g = result.genes[gene]
         cells += [
             g.diplotype or "",
+            ("yes" if g.presumptive else "no") if g.diplotype else "",
             g.phenotype.get(Source.CPIC, ""),
             g.phenotype.get(Source.DPWG, ""),
             ";".join(f"{a.diplotype} ({a.basis})" for a in g.alternatives),
             ";".join(g.evidence.uncalled) if g.evidence else "",
         ]
-    cells.append(" | ".join(w for g in result.genes.values() for w in g.warnings))
+    notes = [
+        *result.warnings,
+        *(w for g in result.genes.values() for w in [*g.limitations, *g.warnings]),
+    ]
+    cells.append(" | ".join(notes))
     return "\t".join(_clean(str(c)) for c in cells) + "\n"
 
 

@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 from tpmt.models import GeneResult, Recommendation, Report
+from tpmt.render.text import alternative_line
+from tpmt.severity import governing
 from tpmt.vocab import Action, Gene, InputType, Phenotype
 
 IG = "http://hl7.org/fhir/uv/genomics-reporting"
@@ -164,6 +166,16 @@ def _implication(
     return {"fullUrl": key, "resource": resource}
 
 
+def _task_text(rec: Recommendation) -> str:
+    genes = "/".join(g.value for g in rec.genes)
+    text = f"{rec.drug.value} ({rec.guideline}, {genes}, rule {rec.rule_id}): {rec.text}"
+    if rec.alternatives:
+        text += " More severe possibilities: " + " | ".join(
+            alternative_line(alt) for alt in rec.alternatives
+        )
+    return text
+
+
 def _task(
     key: str, rec: Recommendation, implication_key: str, subject: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -183,7 +195,7 @@ def _task(
         "status": "requested",
         "intent": "proposal",
         "code": concept,
-        "description": f"{rec.drug.value} ({rec.guideline}, rule {rec.rule_id}): {rec.text}",
+        "description": _task_text(rec),
         "reasonReference": {"reference": implication_key},
     }
     if subject:
@@ -208,13 +220,19 @@ def report_to_bundle(report: Report) -> dict[str, Any]:
     ]
     tested = {gene for gene, r in report.genes.items() if r.input_type is not InputType.NOT_TESTED}
     implications, tasks = [], []
+    groups: dict[tuple[str, str], list[Recommendation]] = {}
     for rec in report.recommendations:
         rec_key = _urn(*seed, rec.rule_id)
         rec_copy = rec.model_copy(
             update={"lookup": {g: p for g, p in rec.lookup.items() if g in tested}}
         )
         implications.append(_implication(rec_key, rec_copy, genotype_keys, report, subject))
-        tasks.append(_task(_urn(*seed, rec.rule_id, "task"), rec, rec_key, subject))
+        groups.setdefault((rec.drug.value, rec.guideline), []).append(rec)
+    for rows in groups.values():  # one Task per drug and rule set: the row that needs action
+        rec = governing(rows)
+        tasks.append(
+            _task(_urn(*seed, rec.rule_id, "task"), rec, _urn(*seed, rec.rule_id), subject)
+        )
     conclusion = "; ".join(
         f"{gene.value} {r.diplotype or '(no diplotype)'}: "
         + ", ".join(f"{s.value} {p.value}" for s, p in r.phenotype.items())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 
 from tpmt.models import Recommendation, Report
-from tpmt.render.text import describe_step
+from tpmt.render.text import alternative_line, describe_step, gene_heading
+from tpmt.severity import governing
 from tpmt.vocab import Action, Drug, Source
 
 STATUS = {  # traffic light per recommendation: (css class, label)
@@ -40,7 +41,7 @@ tr, li { break-inside: avoid; }
 
 
 def status(rec: Recommendation) -> str:
-    """Traffic-light class of a recommendation."""
+    """Traffic-light class of a recommendation row."""
     actions = {step.action for step in rec.dosing}
     if Action.CONSIDER_ALTERNATIVE in actions:
         return "avoid"
@@ -68,11 +69,11 @@ def _genes(report: Report) -> str:
             )
             or "none"
         )
-        limits = "".join(f"<li>{escape(w)}</li>" for w in result.warnings)
+        limits = "".join(f"<li>{escape(w)}</li>" for w in [*result.limitations, *result.warnings])
         if result.evidence and result.evidence.uncalled:
             limits += f"<li>Uncalled positions: {escape(', '.join(result.evidence.uncalled))}</li>"
         rows.append(
-            f"<tr><td><b>{gene.value}</b></td><td>{escape(result.diplotype or result.input or 'not tested')}"
+            f"<tr><td><b>{gene.value}</b></td><td>{escape(gene_heading(result))}"
             f"</td><td>{phenotypes}</td><td>{alternatives}</td>"
             f"<td class='small'>{'<ul>' + limits + '</ul>' if limits else 'none'}</td></tr>"
         )
@@ -88,13 +89,21 @@ def _drugs(report: Report) -> str:
     rows = []
     for drug in Drug:
         for rec in (r for r in report.recommendations if r.drug is drug):
-            css, label = STATUS[status(rec)]
+            same = [
+                r for r in report.recommendations if r.drug is drug and r.guideline == rec.guideline
+            ]
+            css, label = STATUS[status(governing(same))]
             steps = "".join(f"<li>{escape(describe_step(s))}</li>" for s in rec.dosing)
             notes = "".join(f"<p class='warn small'>{escape(w)}</p>" for w in rec.warnings)
+            notes += "".join(
+                f"<p class='warn small'>More severe possibility: {escape(alternative_line(a))}</p>"
+                for a in rec.alternatives
+            )
             strength = rec.classification.value if rec.classification else "not graded"
+            genes = "/".join(g.value for g in rec.genes)
             rows.append(
                 f"<tr><td><b>{drug.value.capitalize()}</b><br><span class='small'>{rec.source.value} "
-                f"({escape(rec.guideline)})<br>{strength}</span></td>"
+                f"({escape(rec.guideline)}) · {genes}<br>{strength}</span></td>"
                 f"<td><span class='light {css}'>{label}</span></td>"
                 f"<td><ul>{steps}</ul><p>{escape(rec.text)}</p>{notes}"
                 f"<p class='small'>Rule {escape(rec.rule_id)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from tpmt.guideline_schema import DosingStep, Range, Reference
-from tpmt.models import GeneResult, Recommendation, Report
+from tpmt.models import AdviceAlternative, GeneResult, Recommendation, Report
 from tpmt.vocab import Action, Condition, Gene, Phenotype
 
 WIDTH = 100
@@ -48,6 +48,7 @@ def describe_step(step: DosingStep) -> str:
                 Action.MEASURE_ACTIVITY: "consider measuring erythrocyte TPMT activity",
                 Action.MONITOR: "monitor closely for toxicity",
                 Action.NO_GUIDANCE: "no dosing guidance",
+                Action.NO_ACTION: "no action for this gene",
             }[step.action]
         )
     if step.applies_if_standard_dose_at_least:
@@ -75,9 +76,38 @@ def _wrap(text: str, indent: str, hang: int = 0) -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=later) or [indent]
 
 
+MAX_POSITIONS = 10  # untested positions named in text (all are in the JSON evidence)
+MAX_EXAMPLES = 4  # diplotypes named per phenotype for untested positions
+
+
+def gene_heading(result: GeneResult) -> str:
+    """What a gene line starts with: the call, the reported input, or why there is none."""
+    if result.diplotype:
+        return result.diplotype + (" (presumptive)" if result.presumptive else "")
+    if result.input:
+        return result.input
+    if all(p is Phenotype.NO_RESULT for p in result.phenotype.values()):
+        return "not tested"
+    return "no diplotype called"
+
+
+def untested_summary(result: GeneResult) -> list[str]:
+    """Untested-position alternatives grouped by the phenotype they would give."""
+    groups: dict[str, list[str]] = {}
+    for alt in result.alternatives:
+        if alt.basis != "untested":
+            continue
+        label = ", ".join(f"{s} {p}" for s, p in alt.phenotype.items())
+        if any(p != result.phenotype[s] for s, p in alt.phenotype.items()):
+            groups.setdefault(label, []).append(alt.diplotype)
+    return [
+        f"{label} ({', '.join(d[:MAX_EXAMPLES])}{', ...' if len(d) > MAX_EXAMPLES else ''})"
+        for label, d in groups.items()
+    ]
+
+
 def _gene_lines(gene: Gene, result: GeneResult) -> list[str]:
-    head = result.diplotype or (result.input or "not tested")
-    lines = [f"  {gene.value:<7} {head}"]
+    lines = [f"  {gene.value:<7} {gene_heading(result)}"]
     if result.alleles:
         functions = "; ".join(
             f"{a.name} " + " / ".join(f"{s}: {f}" for s, f in a.function.items())
@@ -87,33 +117,69 @@ def _gene_lines(gene: Gene, result: GeneResult) -> list[str]:
     phenotypes = " · ".join(f"{source} {phen}" for source, phen in result.phenotype.items())
     lines.append(" " * 10 + phenotypes)
     for alt in result.alternatives:
+        if alt.basis == "untested":
+            continue
         alt_ph = ", ".join(f"{s} {p}" for s, p in alt.phenotype.items())
-        lines.append(" " * 10 + f"alternative: {alt.diplotype} → {alt_ph}")
+        basis = alt.basis.replace("_", " ") + (f": {alt.assumption}" if alt.assumption else "")
+        lines += _wrap(f"alternative ({basis}): {alt.diplotype} → {alt_ph}", " " * 10, 2)
+    untested = untested_summary(result)
+    if untested:
+        lines += _wrap("untested positions also allow: " + "; ".join(untested), " " * 10, 2)
     if result.evidence is not None:
         evidence = result.evidence
         called = sum(site.called for site in evidence.sites)
         panel = ", ".join(
-            f"{a} {'ok' if ok else 'UNCALLED'}" for a, ok in evidence.minimum_panel.items()
+            f"{a} {'tested' if ok else 'NOT TESTED'}" for a, ok in evidence.minimum_panel.items()
         )
         lines += _wrap(
-            f"evidence: {called}/{len(evidence.sites)} defining positions called; "
+            f"evidence: {called}/{len(evidence.sites)} defining positions tested; "
             f"minimum panel: {panel}",
             " " * 10,
             2,
         )
         if evidence.uncalled:
-            lines += _wrap("uncalled: " + ", ".join(evidence.uncalled), " " * 10, 2)
+            more = len(evidence.uncalled) - MAX_POSITIONS
+            shown = ", ".join(evidence.uncalled[:MAX_POSITIONS])
+            lines += _wrap(
+                "not tested: " + shown + (f" and {more} more" if more > 0 else ""), " " * 10, 2
+            )
         if evidence.novel:
             lines += _wrap("novel: " + ", ".join(evidence.novel), " " * 10, 2)
+    for limitation in result.limitations:
+        lines += _wrap("limitation: " + limitation, " " * 10, 2)
     for warning in result.warnings:
         lines += _wrap("! " + warning, " " * 10, 2)
     return lines
 
 
+def alternative_line(alt: AdviceAlternative) -> str:
+    """'if *3B/*3C (TPMT Poor Metabolizer): ...' for a more severe alternative row."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for cause in alt.because:
+        label = cause.diplotype + (f" [{cause.assumption}]" if cause.assumption else "")
+        groups.setdefault((cause.gene.value, cause.basis), []).append(label)
+    parts = []
+    for (gene, basis), labels in groups.items():
+        if basis == "untested":
+            extra = alt.more + max(len(labels) - 2, 0)
+            shown = ", ".join(labels[:2]) + (f" or {extra} more" if extra else "")
+            parts.append(f"{gene} {shown} (untested positions)")
+        else:
+            parts.append(f"{gene} {', '.join(labels)} ({basis.replace('_', ' ')})")
+    causes = "; ".join(parts)
+    lookup = " + ".join(f"{g} {SHORT[p]}" for g, p in alt.lookup.items())
+    dosing = "; ".join(describe_step(step) for step in alt.dosing)
+    return f"if {causes} → {lookup}: {dosing} (rule {alt.rule_id})"
+
+
 def _recommendation_lines(rec: Recommendation) -> list[str]:
     lookup = " + ".join(f"{g} {SHORT[p]}" for g, p in rec.lookup.items())
     strength = rec.classification.value if rec.classification else "not graded"
-    lines = [f"  {rec.source.value} ({rec.guideline}) · {strength} · {lookup} · rule {rec.rule_id}"]
+    genes = "/".join(g.value for g in rec.genes)
+    lines = [
+        f"  {rec.source.value} ({rec.guideline}) · {genes} · {strength} · {lookup} · "
+        f"rule {rec.rule_id}"
+    ]
     for step in rec.dosing:
         lines += _wrap("- " + describe_step(step), "    ", 2)
     lines += _wrap(rec.text, "    ")
@@ -121,6 +187,10 @@ def _recommendation_lines(rec: Recommendation) -> list[str]:
         lines += _wrap("Implication: " + implication, "    ", 2)
     for warning in rec.warnings:
         lines += _wrap("! " + warning, "    ", 2)
+    if rec.alternatives:
+        lines.append("    More severe advice the evidence leaves possible:")
+        for alt in rec.alternatives:
+            lines += _wrap("! " + alternative_line(alt), "    ", 2)
     return lines
 
 
