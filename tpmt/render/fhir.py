@@ -78,7 +78,10 @@ def _gene_observation(
         profile, code, value = (
             "genotype",
             _coding(LOINC, "84413-4", "Genotype display name"),
-            {"text": f"{gene.value} {result.diplotype}"},
+            {
+                "text": f"{gene.value} {result.diplotype}"
+                + (" (presumptive)" if result.presumptive else "")
+            },
         )
     else:
         source = next(iter(result.phenotype))
@@ -100,8 +103,8 @@ def _gene_observation(
     }
     if subject:
         resource["subject"] = subject
-    if result.warnings:
-        resource["note"] = [{"text": w} for w in result.warnings]
+    if result.warnings or result.limitations:
+        resource["note"] = [{"text": w} for w in [*result.limitations, *result.warnings]]
     return {"fullUrl": key, "resource": resource}
 
 
@@ -234,7 +237,9 @@ def report_to_bundle(report: Report) -> dict[str, Any]:
             _task(_urn(*seed, rec.rule_id, "task"), rec, _urn(*seed, rec.rule_id), subject)
         )
     conclusion = "; ".join(
-        f"{gene.value} {r.diplotype or '(no diplotype)'}: "
+        f"{gene.value} {r.diplotype or '(no diplotype)'}"
+        + (" (presumptive)" if r.presumptive else "")
+        + ": "
         + ", ".join(f"{s.value} {p.value}" for s, p in r.phenotype.items())
         for gene, r in report.genes.items()
     )
