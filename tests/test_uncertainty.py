@@ -413,3 +413,37 @@ def test_every_format_names_presumptive_calls_and_alternatives(tmp_path: Path) -
     header = tsv[0].split("\t")
     first = dict(zip(header, tsv[1].split("\t"), strict=True))
     assert first["genes"] == "TPMT+NUDT15" and "*3B/*3C (phase)" in first["alternatives"]
+
+
+def test_unusable_calls_keep_their_non_reference_alleles(
+    interpreter: Interpreter, tmp_path: Path
+) -> None:
+    """Conflicting rows and a haploid call at NUDT15 c.415 still carry *1/*3 onto the advice."""
+    table = tmp_path / "c.tsv"
+    table.write_text(
+        "sample_id\trsid\tgenotype\n"
+        "C1\trs116855232\tC/C\nC1\trs116855232\tC/T\n"
+        "C1\trs1800462\tC/C\nC1\trs1800460\tC/C\nC1\trs1142345\tT/T\n"
+    )
+    report = _one(interpreter, table)
+    assert isinstance(report, Report)
+    nudt15 = report.genes[Gene.NUDT15]
+    assert _cpic(report, Gene.NUDT15) is Phenotype.NO_RESULT
+    assert ("*1/*3", "low_quality") in [(a.diplotype, a.basis) for a in nudt15.alternatives]
+    cpic = [r for r in report.recommendations if r.source is Source.CPIC]
+    assert all(r.alternatives for r in cpic)
+    lines = _full_panel(
+        interpreter, {NUDT15_415: f"chr13\t{NUDT15_415}\t.\tC\tT\t.\tPASS\t.\tGT\t1"}
+    )
+    haploid = _one(interpreter, _vcf(tmp_path / "h.vcf", lines))
+    assert isinstance(haploid, Report)
+    alts = haploid.genes[Gene.NUDT15].alternatives
+    assert ("*3/*3", "low_quality") in [(a.diplotype, a.basis) for a in alts]
+
+
+def test_every_site_failing_is_an_error_record_not_a_crash(tmp_path: Path) -> None:
+    path = ROOT / "examples" / "call-variant-only" / "input.vcf"
+    result = CliRunner().invoke(app, ["call", str(path), "--min-gq", "100", "--format", "tsv"])
+    assert result.exit_code == 3
+    assert "Traceback" not in result.output
+    assert "\terror\t" in result.stdout and "Unusable calls showed" in result.stdout

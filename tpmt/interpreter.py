@@ -231,8 +231,17 @@ class Interpreter:
         outcomes = {
             gene: variant_outcome(gene, calls.get(gene), matchers.get(gene)) for gene in Gene
         }
-        if all(isinstance(o.gene_input, NotTested) and not o.candidates for o in outcomes.values()):
-            reasons = " ".join(w for o in outcomes.values() for w in [*o.warnings, *notes])
+        if all(isinstance(o.gene_input, NotTested) for o in outcomes.values()):
+            reasons = " ".join(
+                w for o in outcomes.values() for w in [*o.warnings, *o.limitations, *notes]
+            )
+            seen = [
+                f"{o.gene} {'/'.join(c.diplotype)}" for o in outcomes.values() for c in o.candidates
+            ]
+            if seen:
+                reasons += (
+                    " Unusable calls showed non-reference alleles: " + ", ".join(seen[:5]) + "."
+                )
             raise InputError(f"sample {sample!r}: nothing to interpret. {reasons}")
         report = self._build(outcomes, rule_sets, chosen_drugs, notes)
         return report.model_copy(update={"sample": sample})

@@ -214,8 +214,9 @@ def _uncertainty_warnings(
     low = _changes(alternatives, reported, "low_quality")
     if low:
         warnings.append(
-            f"{gene}: a call that failed the quality filters showed a non-reference allele; if "
-            f"it is real the result would be {'; '.join(low[:5])}. Confirm it before dosing."
+            f"{gene}: a call that could not be used (failed quality, non-diploid or conflicting) "
+            f"showed a non-reference allele; if it is real the result would be "
+            f"{'; '.join(low[:5])}. Confirm it before dosing."
         )
     for alt in alternatives:
         if alt.basis != "unknown_function" or alt.assumption is None:

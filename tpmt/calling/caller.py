@@ -199,7 +199,7 @@ def call_gene(matcher: AlleleMatcher, genotypes: dict[int, SiteGenotype]) -> Gen
     low_quality = _low_quality(matcher, site_genotypes, failed)
     if all(not g.called for g in site_genotypes.values()):
         warnings.append(
-            f"{gene}: none of the {len(evidence)} defining positions was tested; "
+            f"{gene}: none of the {len(evidence)} defining positions gave a usable call; "
             "the gene is reported as not tested."
         )
         return GeneCall(

@@ -27,14 +27,14 @@ ASSUMED = (
 )
 
 
-def input_notes(genotypes: SampleGenotypes, options: CallOptions) -> tuple[str, ...]:
-    """Report-level notes: a variant-only input, and the assume-reference statement."""
+def input_notes(genotypes: SampleGenotypes, options: CallOptions, table: bool) -> tuple[str, ...]:
+    """Report-level notes: a variant-only VCF, and the assume-reference statement."""
     sites = [g for per_gene in genotypes.values() for g in per_gene.values()]
     notes = []
     if options.assume_reference and any(g.assumed for g in sites):
         notes.append(ASSUMED)
     has_reference_call = any(g.alleles == (REF, REF) and not g.assumed for g in sites)
-    if not has_reference_call and not options.assume_reference:
+    if not has_reference_call and not options.assume_reference and not table:
         notes.append(VARIANT_ONLY)
     return tuple(notes)
 
@@ -57,7 +57,8 @@ def call_file(
     rule_sets = interpreter.rule_sets(guideline_list)
     matchers = interpreter.matchers(rule_sets)
     by_name = {gene.value: matcher for gene, matcher in matchers.items()}
-    reader = read_table if looks_like_table(path) else read_vcf
+    table = looks_like_table(path)
+    reader = read_table if table else read_vcf
     names, genotypes = reader(path, by_name, sample, options)
     cache: dict[object, Report | InputError] = {}
 
@@ -68,7 +69,7 @@ def call_file(
                 calls: dict[Gene, GeneCall | None] = {
                     gene: call_gene(matchers[gene], per_gene[gene.value]) for gene in Gene
                 }
-                notes = input_notes(per_gene, options)
+                notes = input_notes(per_gene, options, table)
                 try:
                     result = interpreter.interpret_variants(
                         calls, None, drug_list, guideline_list, notes

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tpmt.calling.caller import AlleleMatcher, Site
-from tpmt.calling.genotypes import ASSUMED_REFERENCE, SiteGenotype, canonical, uncalled
+from tpmt.calling.genotypes import ASSUMED_REFERENCE, REF, SiteGenotype, canonical, uncalled
 from tpmt.calling.options import DEFAULT_OPTIONS, CallOptions
 from tpmt.calling.vcf import CHROMOSOMES, SampleGenotypes, SampleRecord
 from tpmt.errors import InputError
@@ -79,8 +79,12 @@ def read_table(
         genotype = _genotype(row[columns["genotype"]] or "", site)
         earlier = per_gene[gene].get(site.position)
         if earlier is not None and _differs(earlier, genotype):
+            candidates = [g for g in (earlier, genotype) if g.called] + [
+                SiteGenotype(g.seen) for g in (earlier, genotype) if g.seen
+            ]
+            worst = max(candidates, key=lambda g: sum(a != REF for a in g.alleles), default=None)
             genotype = uncalled(
-                f"{earlier.shown} vs {genotype.shown}", "conflicting rows for one position"
+                f"{earlier.shown} vs {genotype.shown}", "conflicting rows for one position", worst
             )
         per_gene[gene][site.position] = genotype
     if options.assume_reference:

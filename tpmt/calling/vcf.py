@@ -270,6 +270,15 @@ def _sample_genotypes(
     return out
 
 
+def _most_severe_pair(tokens: list[str | None]) -> SiteGenotype | None:
+    """A diploid reading of a non-diploid call that keeps its non-reference alleles."""
+    alts = [t for t in tokens if t not in (None, REF)]
+    if not alts:
+        return None
+    second = alts[1] if len(alts) > 1 else (alts[0] if len(tokens) == 1 else REF)
+    return SiteGenotype((alts[0], second))
+
+
 def _site(row: _Row, i: int, options: CallOptions) -> SiteGenotype:
     """One sample's call in one row: its alleles, phase, and any reason it is not usable."""
     values = [int(x) for x in row.genotypes[i]]
@@ -278,7 +287,12 @@ def _site(row: _Row, i: int, options: CallOptions) -> SiteGenotype:
     sep = "|" if phased else "/"
     shown = sep.join(row.shown[a] if 0 <= a < len(row.shown) else "." for a in indices)
     if len(indices) != 2:
-        return uncalled(shown or ".", f"non-diploid genotype ({len(indices)} alleles)")
+        tokens = [row.tokens[a] if 0 <= a < len(row.tokens) else None for a in indices]
+        return uncalled(
+            shown or ".",
+            f"non-diploid genotype ({len(indices)} alleles)",
+            seen=_most_severe_pair(tokens),
+        )
     picked = [row.tokens[a] if 0 <= a < len(row.tokens) else None for a in indices]
     phase_set = None
     if row.phase_sets is not None:
