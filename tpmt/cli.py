@@ -201,8 +201,10 @@ def call(
 
     def noticed(items: Iterator[tuple[str, object]]) -> Iterator[tuple[str, object]]:
         for name, result in items:
-            warnings = getattr(result, "warnings", None) or []
-            if VARIANT_ONLY in warnings or VARIANT_ONLY in str(result):
+            if isinstance(result, InputError):
+                if VARIANT_ONLY in str(result):
+                    variant_only.append(name)
+            elif VARIANT_ONLY in getattr(result, "warnings", ()):
                 variant_only.append(name)
             yield name, result
 

@@ -86,6 +86,11 @@ class RuleSet:
             return None
         return rules.alleles[name] or rules.unassigned_function
 
+    def effective_function(self, gene: Gene, allele: str) -> AlleleFunction:
+        """The allele's function here; an allele this rule set does not name is of unknown
+        function by its own terms (its ``unassigned_function``)."""
+        return self.function_of(gene, allele) or self.genes[gene].unassigned_function
+
     def is_assigned(self, gene: Gene, allele: str) -> bool:
         """True when this rule set names the allele and gives it a function of its own."""
         rules = self.genes[gene]

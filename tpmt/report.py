@@ -81,14 +81,13 @@ def _allele_calls(
     for allele, name in zip(gene_input.alleles, outcome.diplotype.split("/"), strict=True):
         functions: dict[Source, AlleleFunction] = {}
         for rule_set in rule_sets:
-            function = rule_set.function_of(gene, allele)
-            unassigned = rule_set.genes[gene].unassigned_function
-            functions[rule_set.source] = function or unassigned
+            functions[rule_set.source] = rule_set.effective_function(gene, allele)
             if not rule_set.is_assigned(gene, allele):
-                where = "is not named" if function is None else "has no function assigned"
+                named = rule_set.function_of(gene, allele) is not None
+                where = "has no function assigned" if named else "is not named"
                 notes.append(
                     f"{gene}{allele} {where} in {rule_set.id}; by that rule set's terms its "
-                    f"function is unknown ({unassigned})."
+                    f"function is unknown ({functions[rule_set.source]})."
                 )
             alias = rule_set.genes[gene].aliases.get(allele)
             if alias is not None:
@@ -130,12 +129,8 @@ def _unknown_function_alternatives(
         changed = False
         for rule_set in rule_sets:
             reported = phenotype_of(rule_set, gene_input)
-            function = (
-                rule_set.function_of(gene, allele) or rule_set.genes[gene].unassigned_function
-            )
-            other_function = (
-                rule_set.function_of(gene, other) or rule_set.genes[gene].unassigned_function
-            )
+            function = rule_set.effective_function(gene, allele)
+            other_function = rule_set.effective_function(gene, other)
             if function not in UNKNOWN_FUNCTIONS:
                 phenotypes[rule_set.source] = reported
                 continue
