@@ -89,7 +89,7 @@ def test_four_snp_panel_gives_presumptive_calls_and_attaches_the_poor_metabolize
     )
     (rec,) = p1.recommendations
     assert rec.rule_id == "cpic-2025:mercaptopurine.IM-NM"
-    assert rec.genes == [Gene.TPMT, Gene.NUDT15]
+    assert rec.genes == (Gene.TPMT, Gene.NUDT15)
     poor = [a for a in rec.alternatives if a.rule_id == "cpic-2025:mercaptopurine.PM-NM"]
     assert poor and ("*3B/*3C", "phase") in [(c.diplotype, c.basis) for c in poor[0].because]
     assert {s.action for s in poor[0].dosing} == {Action.REDUCE_DOSE, Action.CONSIDER_ALTERNATIVE}
@@ -334,7 +334,7 @@ def test_no_function_with_unknown_function_is_possible_intermediate(
         Phenotype.POOR,
     )
     dpwg = [
-        r for r in report.recommendations if r.source is Source.DPWG and r.genes == [Gene.NUDT15]
+        r for r in report.recommendations if r.source is Source.DPWG and r.genes == (Gene.NUDT15,)
     ]
     assert dpwg[0].alternatives[0].rule_id == "dpwg-2025:mercaptopurine.NUDT15-PM"
     old = interpreter.interpret(tpmt="*3A/*42", guidelines=["cpic-2018"])

@@ -4,103 +4,146 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from tpmt.evaluate import Evaluation
 from tpmt.guidelines import RuleSet
-from tpmt.models import AdviceAlternative, Alternative, AlternativeCause, Recommendation
-from tpmt.parse import GeneInput, PhenotypeInput
+from tpmt.models import (
+    AdviceAlternative,
+    Alternative,
+    AlternativeCause,
+    Recommendation,
+    assemble,
+)
 from tpmt.severity import dose_levels, more_severe
 from tpmt.vocab import Gene, Phenotype
 
 MAX_CAUSES = 5  # diplotypes named per gene and outcome; the rest are counted in ``more``
-EvaluatePair = Callable[[RuleSet, GeneInput, GeneInput], Evaluation]
-RowsOf = Callable[[RuleSet, Evaluation, Recommendation], list[Recommendation]]
+# the rows a pair of phenotypes gives for one drug (memoised by the caller)
+RowsFor = Callable[[Phenotype, Phenotype], Sequence[Recommendation]]
 
 
-def phenotype_options(
-    rule_set: RuleSet, reported: dict[Gene, Phenotype], alternatives: dict[Gene, list[Alternative]]
-) -> dict[Gene, dict[Phenotype, list[Alternative]]]:
-    """Per gene: the reported phenotype, and each other phenotype with the diplotypes behind it."""
-    options: dict[Gene, dict[Phenotype, list[Alternative]]] = {}
-    for gene in Gene:
-        found: dict[Phenotype, list[Alternative]] = {reported[gene]: []}
-        for alt in alternatives.get(gene, []):
-            phenotype = alt.phenotype.get(rule_set.source)
-            if phenotype is not None and phenotype is not reported[gene]:
-                found.setdefault(phenotype, []).append(alt)
-        options[gene] = found
-    return options
+@dataclass(frozen=True)
+class Option:
+    """One phenotype a gene may have, and the diplotypes behind it (none for the reported)."""
+
+    causes: tuple[AlternativeCause, ...]
+    more: int  # further diplotypes with this phenotype, not named
+    specific: bool  # some diplotype behind it rests on detected evidence, not untested positions
 
 
-def _causes(
-    genes: Sequence[Gene],
-    combo: dict[Gene, Phenotype],
-    options: dict[Gene, dict[Phenotype, list[Alternative]]],
-) -> tuple[list[AlternativeCause], int]:
-    causes: list[AlternativeCause] = []
-    more = 0
-    for gene in genes:
-        behind = options[gene][combo[gene]]
-        for alt in behind[:MAX_CAUSES]:
-            causes.append(
+Options = dict[Phenotype, Option]  # the reported phenotype first
+
+
+def gene_options(
+    rule_set: RuleSet, gene: Gene, reported: Phenotype, alternatives: Sequence[Alternative]
+) -> Options:
+    """The reported phenotype, and each other phenotype with the diplotypes behind it."""
+    found: dict[Phenotype, list[Alternative]] = {reported: []}
+    for alt in alternatives:
+        phenotype = alt.phenotype.get(rule_set.source)
+        if phenotype is not None and phenotype is not reported:
+            found.setdefault(phenotype, []).append(alt)
+    return {
+        phenotype: Option(
+            causes=tuple(
                 AlternativeCause(
                     gene=gene, diplotype=alt.diplotype, basis=alt.basis, assumption=alt.assumption
                 )
+                for alt in behind[:MAX_CAUSES]
+            ),
+            more=max(len(behind) - MAX_CAUSES, 0),
+            specific=any(a.basis != "untested" for a in behind),
+        )
+        for phenotype, behind in found.items()
+    }
+
+
+Choices = tuple[tuple[Phenotype, bool], ...]  # a gene's phenotypes (reported first), specific?
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A more severe row in a recommendation's alternatives, and the phenotypes behind it."""
+
+    row: Recommendation
+    causing: tuple[Gene, ...]
+    combo: dict[Gene, Phenotype]
+
+
+def choices(options: Options) -> Choices:
+    """The phenotype-level content of a gene's options (what the plan depends on)."""
+    return tuple((phenotype, option.specific) for phenotype, option in options.items())
+
+
+def plan(rec: Recommendation, choices: dict[Gene, Choices], rows_for: RowsFor) -> tuple[Slot, ...]:
+    """The rows more severe than ``rec`` that the genes' other phenotypes lead to, in order.
+
+    Each gene varies with the other as reported; both vary together only where both
+    possibilities rest on detected evidence (phase, low quality, unknown function), never on
+    untested positions alone. A row reached twice is listed once (one gene varying, NUDT15
+    before TPMT, comes before both together); most severe first.
+    """
+    reported = {gene: choices[gene][0][0] for gene in Gene}
+    specific = {gene: dict(choices[gene]) for gene in Gene}
+    others = {gene: [p for p, _ in choices[gene][1:]] for gene in Gene}
+    combos: list[tuple[tuple[Gene, ...], Phenotype, Phenotype]] = [
+        ((Gene.NUDT15,), reported[Gene.TPMT], p) for p in others[Gene.NUDT15]
+    ]
+    combos += [((Gene.TPMT,), p, reported[Gene.NUDT15]) for p in others[Gene.TPMT]]
+    combos += [
+        ((Gene.TPMT, Gene.NUDT15), t, n)
+        for t, n in itertools.product(others[Gene.TPMT], others[Gene.NUDT15])
+        if specific[Gene.TPMT][t] and specific[Gene.NUDT15][n]
+    ]
+    genes = set(rec.genes)
+    found: dict[tuple[str, tuple[Phenotype, ...]], Slot] = {}
+    for vary, tpmt, nudt15 in combos:
+        for row in rows_for(tpmt, nudt15):
+            if set(row.genes) != genes:
+                continue
+            causing = tuple(gene for gene in vary if gene in row.lookup)
+            if not causing or not more_severe(row.dosing, rec.dosing):
+                continue
+            combo = {Gene.TPMT: tpmt, Gene.NUDT15: nudt15}
+            found.setdefault((row.rule_id, tuple(row.lookup.values())), Slot(row, causing, combo))
+    return tuple(
+        sorted(found.values(), key=lambda s: (min(dose_levels(s.row.dosing)), s.row.rule_id))
+    )
+
+
+def with_slots(
+    rec: Recommendation, slots: Sequence[Slot], options: dict[Gene, Options]
+) -> Recommendation:
+    """``rec`` with its alternatives: each slot's row and the diplotypes that lead to it."""
+    if not slots:
+        return rec
+    alternatives = []
+    for slot in slots:
+        row = slot.row
+        causes: tuple[AlternativeCause, ...] = ()
+        more = 0
+        for gene in slot.causing:
+            option = options[gene][slot.combo[gene]]
+            causes += option.causes
+            more += option.more
+        alternatives.append(
+            assemble(
+                AdviceAlternative,
+                lookup=row.lookup,
+                rule_id=row.rule_id,
+                classification=row.classification,
+                dosing=row.dosing,
+                text=row.text,
+                because=causes,
+                more=more,
             )
-        more += max(len(behind) - MAX_CAUSES, 0)
-    return causes, more
-
-
-def _jointly_specific(
-    combo: dict[Gene, Phenotype], options: dict[Gene, dict[Phenotype, list[Alternative]]]
-) -> bool:
-    """Both genes changed at once: considered only when neither rests on untested positions
-    alone (phase, low quality and unknown function are specific to what was detected)."""
-    return all(any(a.basis != "untested" for a in options[g][combo[g]]) for g in combo)
+        )
+    return assemble(Recommendation, **{**rec.__dict__, "alternatives": tuple(alternatives)})
 
 
 def with_alternatives(
-    rule_set: RuleSet,
-    rec: Recommendation,
-    reported: dict[Gene, Phenotype],
-    alternatives: dict[Gene, list[Alternative]],
-    evaluate_pair: EvaluatePair,
-    rows_of: RowsOf,
+    rec: Recommendation, options: dict[Gene, Options], rows_for: RowsFor
 ) -> Recommendation:
-    """``rec`` with the rows of every more severe phenotype combination the evidence allows.
-
-    Each gene's alternatives are combined with the other gene as reported; both genes change
-    together only where both possibilities come from detected evidence (not untested positions).
-    """
-    options = phenotype_options(rule_set, reported, alternatives)
-    found: dict[tuple[str, tuple[Phenotype, ...]], AdviceAlternative] = {}
-    for tpmt, nudt15 in itertools.product(options[Gene.TPMT], options[Gene.NUDT15]):
-        combo = {Gene.TPMT: tpmt, Gene.NUDT15: nudt15}
-        changed = [gene for gene in Gene if combo[gene] is not reported[gene]]
-        if not changed or (len(changed) > 1 and not _jointly_specific(combo, options)):
-            continue
-        evaluation = evaluate_pair(
-            rule_set, PhenotypeInput(Gene.TPMT, tpmt), PhenotypeInput(Gene.NUDT15, nudt15)
-        )
-        for row in rows_of(rule_set, evaluation, rec):
-            causing = [gene for gene in changed if gene in row.lookup]
-            if not causing or not more_severe(row.dosing, rec.dosing):
-                continue
-            key = (row.rule_id, tuple(row.lookup.values()))
-            causes, more = _causes(causing, combo, options)
-            found.setdefault(
-                key,
-                AdviceAlternative(
-                    lookup=row.lookup,
-                    rule_id=row.rule_id,
-                    classification=row.classification,
-                    dosing=row.dosing,
-                    text=row.text,
-                    because=causes,
-                    more=more,
-                ),
-            )
-    if not found:
-        return rec
-    ordered = sorted(found.values(), key=lambda a: (min(dose_levels(a.dosing)), a.rule_id))
-    return rec.model_copy(update={"alternatives": ordered})
+    """``rec`` with the rows of every more severe phenotype combination the evidence allows."""
+    slots = plan(rec, {gene: choices(options[gene]) for gene in Gene}, rows_for)
+    return with_slots(rec, slots, options)

@@ -58,6 +58,7 @@ class RuleEngine:
         self._lock = threading.Lock()
         self._registered: set[str] = set()
         self._firings: list[Firing] | None = None
+        self.evaluations = 0
 
     def register(self, compiled: CompiledRuleSet) -> None:
         """Register a compiled rule set once; its name carries the data digest."""
@@ -98,6 +99,7 @@ class RuleEngine:
         self.register(compiled)
         with self._lock:
             self._firings = []
+            self.evaluations += 1
             try:
                 for fact in facts:
                     try:

@@ -184,10 +184,10 @@ class DosingStep(StrictModel):
     condition: Condition
     action: Action
     percent_of_standard: Range | None = None
-    starting_dose: list[DoseRange] = []
+    starting_dose: tuple[DoseRange, ...] = ()
     frequency: Frequency | None = None
     steady_state_weeks: Range | None = None
-    applies_if_standard_dose_at_least: list[Quantity] = []
+    applies_if_standard_dose_at_least: tuple[Quantity, ...] = ()
     note: str | None = None
 
     @model_validator(mode="after")

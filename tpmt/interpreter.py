@@ -1,18 +1,32 @@
-"""The library entry point: parse inputs, evaluate each rule set, assemble the Report."""
+"""The library entry point: parse inputs, build (memoised) fragments, compose the Report."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tpmt import __version__
-from tpmt.advice import with_alternatives
+from tpmt.advice import Choices, Slot, plan, with_slots
+from tpmt.cache import Memo
 from tpmt.calling.caller import AlleleMatcher, GeneCall
+from tpmt.compose import (
+    GeneFragment,
+    KeyedStep,
+    Place,
+    PlainAdvice,
+    RowsFragment,
+    Selection,
+    compose_report,
+    gene_fragment,
+    plain_advice,
+    rows_fragment,
+)
 from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
-from tpmt.evaluate import Evaluation, Evaluator
+from tpmt.evaluate import Evaluator, GeneEvaluation
 from tpmt.guidelines import GuidelineLibrary, RuleSet
-from tpmt.models import Recommendation, Report, TraceStep
+from tpmt.models import Recommendation, Report
 from tpmt.outcome import GeneOutcome, typed_outcome
 from tpmt.parse import (
     DiplotypeInput,
@@ -23,16 +37,9 @@ from tpmt.parse import (
     parse_gene_input,
     shown,
 )
-from tpmt.report import (
-    all_alternatives,
-    build_report,
-    gate_step,
-    gene_phenotype,
-    gene_result,
-    recommendations,
-)
+from tpmt.report import guideline_info
 from tpmt.variants import variant_outcome
-from tpmt.vocab import Drug, Gene, Phenotype
+from tpmt.vocab import Drug, Gene, InputType, Phenotype
 
 DRUG_NAMES = {
     "azathioprine": Drug.AZATHIOPRINE,
@@ -49,7 +56,6 @@ DRUG_NAMES = {
     "6tg": Drug.THIOGUANINE,
     "tg": Drug.THIOGUANINE,
 }
-REPORT_CACHE_SIZE = 4_096  # per cache (~50 KB a report): a batch of rare inputs stays < ~400 MB
 
 
 def tool_version() -> str:
@@ -74,16 +80,34 @@ def parse_drugs(names: Iterable[str] | None) -> tuple[Drug, ...]:
 
 
 class Interpreter:
-    """Holds the guideline library, the engine and the caches; safe to share between threads."""
+    """Holds the guideline library, the engine and the memos; safe to share between threads.
+
+    Reports are composed from fragments memoised per rule-set selection, gene input and
+    advice key (see tpmt/cache.py); every Report returned is immutable, so sharing the
+    fragments between results is safe.
+    """
 
     def __init__(self, guidelines_dir: Path | None = None) -> None:
         self.library = GuidelineLibrary(guidelines_dir)
         self.evaluator = Evaluator()
         self.version = tool_version()
-        self._reports: dict[tuple[object, ...], Report] = {}
-        self._canonical: dict[tuple[object, ...], Report] = {}
-        self._matchers: dict[str, dict[Gene, AlleleMatcher]] = {}
-        self._lock = threading.Lock()
+        self._selections: Memo[tuple[object, ...], Selection] = Memo("selections", 1_024)
+        self._typed: Memo[tuple[object, ...], GeneFragment] = Memo("typed gene inputs", 20_000)
+        self._spelled: Memo[tuple[object, ...], GeneFragment] = Memo("spellings", 20_000)
+        self._rows: Memo[tuple[object, ...], RowsFragment] = Memo("phenotype facts → rows", 10_000)
+        self._advice: Memo[tuple[object, ...], PlainAdvice] = Memo("rows in order", 10_000)
+        self._decorated_reports: Memo[tuple[int, ...], tuple[Recommendation, ...]] = Memo(
+            "report rows with alternatives", 10_000
+        )
+        self._choice_ids: Memo[Choices, int] = Memo("phenotype choices", 10_000)
+        self._serials = itertools.count(1)
+        self._plans: Memo[tuple[object, ...], tuple[Slot, ...]] = Memo(
+            "row × phenotype choices → more severe rows", 20_000
+        )
+        self._decorated: Memo[tuple[object, ...], Recommendation] = Memo(
+            "row × gene options → row with alternatives", 20_000
+        )
+        self._matchers: Memo[str, dict[Gene, AlleleMatcher]] = Memo("allele matchers", 64)
 
     def rule_sets(self, names: Iterable[str] | None) -> list[RuleSet]:
         """Resolve ids/aliases to rule sets: CPIC first, at most one per source."""
@@ -104,130 +128,156 @@ class Interpreter:
                 )
         return sorted(chosen, key=lambda rs: rs.source.value)
 
+    def selection(self, drugs: Iterable[str] | None, guidelines: Iterable[str] | None) -> Selection:
+        """The rule sets and drugs of a call (resolved once per distinct argument)."""
+        drug_key = None if drugs is None else tuple(drugs)
+        guideline_key = None if guidelines is None else tuple(guidelines)
+
+        def resolve() -> Selection:
+            rule_sets = tuple(self.rule_sets(guideline_key))
+            guideline_infos = tuple(guideline_info(rs) for rs in rule_sets)
+            key = tuple(rule_set.sha256 for rule_set in rule_sets)
+            return Selection(rule_sets, parse_drugs(drug_key), guideline_infos, key)
+
+        return self._selections.get((drug_key, guideline_key), resolve)
+
     def interpret(
         self,
         tpmt: str | None = None,
         nudt15: str | None = None,
         drugs: Iterable[str] | None = None,
         guidelines: Iterable[str] | None = None,
+        sample: str | None = None,
     ) -> Report:
-        """Interpret one sample; identical calls return the same (frozen) Report."""
-        drug_key = None if drugs is None else tuple(drugs)
-        guideline_key = None if guidelines is None else tuple(guidelines)
-        key = (tpmt, nudt15, drug_key, guideline_key)
-        found = self._reports.get(key)
-        if found is not None:
-            return found
-        report = self._interpret(tpmt, nudt15, drug_key, guideline_key)
-        with self._lock:
-            if len(self._reports) >= REPORT_CACHE_SIZE:
-                self._reports.clear()
-            self._reports[key] = report
-        return report
-
-    def _interpret(
-        self,
-        tpmt: str | None,
-        nudt15: str | None,
-        drugs: Sequence[str] | None,
-        guidelines: Sequence[str] | None,
-    ) -> Report:
-        rule_sets = self.rule_sets(guidelines)
-        chosen_drugs = parse_drugs(drugs)
-        inputs = {Gene.TPMT: parse_gene_input(tpmt, Gene.TPMT)}
-        inputs[Gene.NUDT15] = parse_gene_input(nudt15, Gene.NUDT15)
-        if all(isinstance(i, NotTested) for i in inputs.values()):
-            raise InputError("no result given: give a TPMT result, a NUDT15 result, or both")
-        for gene_input in inputs.values():
-            self._check_alleles(gene_input, rule_sets)
-        raw = {Gene.TPMT: tpmt, Gene.NUDT15: nudt15}
-        key = (
-            inputs[Gene.TPMT].key,
-            inputs[Gene.NUDT15].key,
-            chosen_drugs,
-            tuple(rs.sha256 for rs in rule_sets),
-        )
-        canonical = self._canonical.get(key)
-        if canonical is None:
-            outcomes = {gene: typed_outcome(inputs[gene], raw[gene], rule_sets) for gene in Gene}
-            canonical = self._build(outcomes, rule_sets, chosen_drugs)
-            with self._lock:
-                if len(self._canonical) >= REPORT_CACHE_SIZE:
-                    self._canonical.clear()
-                self._canonical[key] = canonical
-        return _with_inputs(canonical, raw)
-
-    def _build(
-        self,
-        outcomes: dict[Gene, GeneOutcome],
-        rule_sets: Sequence[RuleSet],
-        chosen_drugs: Sequence[Drug],
-        warnings: Sequence[str] = (),
-    ) -> Report:
-        """Gene phenotypes per rule set, then each drug's advice with its alternatives."""
-        phenotypes = {
-            gene: [gene_phenotype(rs, outcome, self.phenotype_of) for rs in rule_sets]
-            for gene, outcome in outcomes.items()
-        }
-        alternatives = {
-            gene: all_alternatives(outcome, rule_sets, self.phenotype_of)
-            for gene, outcome in outcomes.items()
-        }
+        """Interpret one sample's typed results; the Report is immutable."""
+        selection = self.selection(drugs, guidelines)
         genes = {
-            gene: gene_result(outcomes[gene], rule_sets, phenotypes[gene], alternatives[gene])
-            for gene in Gene
+            Gene.TPMT: self._spelling(Gene.TPMT, tpmt, selection),
+            Gene.NUDT15: self._spelling(Gene.NUDT15, nudt15, selection),
         }
-        evaluations = []
-        gates: list[TraceStep] = []
-        for n, rule_set in enumerate(rule_sets):
-            inputs = {}
-            for gene, outcome in outcomes.items():
-                chosen = phenotypes[gene][n]
-                inputs[gene] = outcome.gene_input
-                if chosen.phenotype is not chosen.engine_phenotype:
-                    inputs[gene] = PhenotypeInput(gene, chosen.phenotype)
-                    gates.append(gate_step(rule_set, gene, chosen, outcome.untested_panel))
-            evaluations.append(
-                self.evaluator.evaluate(rule_set, inputs[Gene.TPMT], inputs[Gene.NUDT15])
-            )
+        if all(g.result.input_type is InputType.NOT_TESTED for g in genes.values()):
+            raise InputError("no result given: give a TPMT result, a NUDT15 result, or both")
+        rows, steps = self.advice(selection, genes)
+        return compose_report(self.version, selection, genes, rows, steps, sample)
 
-        def decorate(rule_set: RuleSet, rec: Recommendation) -> Recommendation:
-            reported = {gene: genes[gene].phenotype[rule_set.source] for gene in Gene}
-            return with_alternatives(
-                rule_set, rec, reported, alternatives, self.evaluator.evaluate, _same_rows
-            )
+    def _spelling(self, gene: Gene, raw: str | None, selection: Selection) -> GeneFragment:
+        """The gene fragment for the input as typed (memoised per spelling)."""
 
-        return build_report(
-            self.version, rule_sets, genes, evaluations, chosen_drugs, decorate, gates, warnings
+        def build() -> GeneFragment:
+            gene_input = parse_gene_input(raw, gene)
+            self._check_alleles(gene_input, selection.rule_sets)
+
+            def typed() -> GeneFragment:
+                outcome = typed_outcome(gene_input, None, selection.rule_sets)
+                return self.gene_fragment(outcome, selection)
+
+            canonical = self._typed.get((gene, gene_input.key, selection.key), typed)
+            return canonical.with_input(raw)
+
+        return self._spelled.get((gene, raw, selection.key), build)
+
+    def gene_fragment(self, outcome: GeneOutcome, selection: Selection) -> GeneFragment:
+        """One gene's fragment (not memoised: callers key it by what the outcome came from)."""
+        return gene_fragment(outcome, selection, self.evaluator, self.phenotype_of, self._choice_id)
+
+    def _choice_id(self, choices: Choices) -> int:
+        return self._choice_ids.get(choices, lambda: next(self._serials))
+
+    def rows(self, rule_set: RuleSet, tpmt: GeneEvaluation, nudt15: GeneEvaluation) -> RowsFragment:
+        """The recommendation rows for two genes' phenotype facts (memoised per fact pair)."""
+        one, two = tpmt.phenotype_fact, nudt15.phenotype_fact
+        key = (rule_set.sha256, one["phenotype"], one["by"], two["phenotype"], two["by"])
+        return self._rows.get(
+            key, lambda: rows_fragment(rule_set, self.evaluator.combine(rule_set, tpmt, nudt15))
         )
+
+    def advice(
+        self, selection: Selection, genes: dict[Gene, GeneFragment]
+    ) -> tuple[tuple[Recommendation, ...], tuple[KeyedStep, ...]]:
+        """Each drug's rows under each rule set, with the more severe rows the evidence allows."""
+        tpmt, nudt15 = genes[Gene.TPMT], genes[Gene.NUDT15]
+
+        def build() -> PlainAdvice:
+            fragments = [
+                self.rows(rule_set, tpmt.evaluations[n], nudt15.evaluations[n])
+                for n, rule_set in enumerate(selection.rule_sets)
+            ]
+            return plain_advice(selection, fragments)
+
+        key = (selection.key, selection.drugs, tpmt.facts, nudt15.facts)
+        plain = self._advice.get(key, build)
+        if not (tpmt.varies or nudt15.varies):
+            return plain.rows, plain.steps
+        rows = self._decorated_reports.get(
+            (plain.serial, tpmt.varies and tpmt.serial, nudt15.varies and nudt15.serial),
+            lambda: tuple(
+                self._with_alternatives(place, row, tpmt, nudt15)
+                for place, row in zip(plain.places, plain.rows, strict=True)
+            ),
+        )
+        return rows, plain.steps
+
+    def _with_alternatives(
+        self, place: Place, row: Recommendation, tpmt: GeneFragment, nudt15: GeneFragment
+    ) -> Recommendation:
+        """``row`` with the more severe rows its genes' other possible phenotypes lead to.
+
+        Only the row's own genes can change it (a row for TPMT alone is not changed by
+        NUDT15's alternatives). Which rows, at phenotype level, is memoised per row and
+        those genes' choices; the diplotypes behind them come from each gene's options.
+        """
+        n = place.rule_set_index
+        t_choices = place.for_tpmt and tpmt.choice_ids[n]
+        n_choices = place.for_nudt15 and nudt15.choice_ids[n]
+        if not (t_choices or n_choices):
+            return row
+        options = {Gene.TPMT: tpmt.options[n], Gene.NUDT15: nudt15.options[n]}
+
+        def decorate() -> Recommendation:
+            choices = {
+                Gene.TPMT: tpmt.choices[n] if t_choices else tpmt.choices[n][:1],
+                Gene.NUDT15: nudt15.choices[n] if n_choices else nudt15.choices[n][:1],
+            }
+
+            def rows_for(one: Phenotype, two: Phenotype) -> Sequence[Recommendation]:
+                return self.phenotype_rows(place.rule_set, place.drug, one, two)
+
+            slots = self._plans.get(
+                (place.row_id, t_choices, n_choices), lambda: plan(row, choices, rows_for)
+            )
+            return with_slots(row, slots, options)
+
+        key = (place.row_id, t_choices and tpmt.serial, n_choices and nudt15.serial)
+        return self._decorated.get(key, decorate)
+
+    def phenotype_rows(
+        self, rule_set: RuleSet, drug: Drug, tpmt: Phenotype, nudt15: Phenotype
+    ) -> tuple[Recommendation, ...]:
+        """The rows a pair of reported phenotypes gives for one drug."""
+        one = self.evaluator.gene(rule_set, PhenotypeInput(Gene.TPMT, tpmt))
+        two = self.evaluator.gene(rule_set, PhenotypeInput(Gene.NUDT15, nudt15))
+        return self.rows(rule_set, one, two).rows[drug]
 
     def phenotype_of(self, rule_set: RuleSet, gene_input: GeneInput) -> Phenotype:
-        """One gene's phenotype through the same (memoised) engine, the other gene not tested."""
-        others: dict[Gene, GeneInput] = {g: NotTested(g) for g in Gene}
-        others[gene_input.gene] = gene_input
-        evaluation = self.evaluator.evaluate(rule_set, others[Gene.TPMT], others[Gene.NUDT15])
-        return evaluation.phenotypes[gene_input.gene]
+        """One gene's phenotype through the same memoised engine steps."""
+        return self.evaluator.gene(rule_set, gene_input).phenotype
 
     def matchers(self, rule_sets: Sequence[RuleSet]) -> dict[Gene, AlleleMatcher]:
         """Allele matchers from the first selected rule set's definitions (compiled once)."""
         primary = rule_sets[0]
-        key = primary.sha256
-        if key not in self._matchers:
-            self._matchers[key] = {g: AlleleMatcher(d) for g, d in primary.definitions.items()}
-        return self._matchers[key]
+        return self._matchers.get(
+            primary.sha256,
+            lambda: {g: AlleleMatcher(d) for g, d in primary.definitions.items()},
+        )
 
-    def interpret_variants(
+    def variant_fragments(
         self,
         calls: dict[Gene, GeneCall | None],
-        sample: str | None = None,
-        drugs: Iterable[str] | None = None,
-        guidelines: Iterable[str] | None = None,
+        selection: Selection,
         notes: Sequence[str] = (),
-    ) -> Report:
-        """A Report for genes called from variant data (see tpmt.calling)."""
-        rule_sets = self.rule_sets(guidelines)
-        chosen_drugs = parse_drugs(drugs)
-        matchers = self.matchers(rule_sets)
+    ) -> dict[Gene, GeneFragment]:
+        """The gene fragments of genes called from variant data (see tpmt.calling)."""
+        matchers = self.matchers(selection.rule_sets)
         outcomes = {
             gene: variant_outcome(gene, calls.get(gene), matchers.get(gene)) for gene in Gene
         }
@@ -242,9 +292,25 @@ class Interpreter:
                 reasons += (
                     " Unusable calls showed non-reference alleles: " + ", ".join(seen[:5]) + "."
                 )
-            raise InputError(f"sample {sample!r}: nothing to interpret. {reasons}")
-        report = self._build(outcomes, rule_sets, chosen_drugs, notes)
-        return report.model_copy(update={"sample": sample})
+            raise InputError(f"nothing to interpret. {reasons}")
+        return {gene: self.gene_fragment(outcomes[gene], selection) for gene in Gene}
+
+    def interpret_variants(
+        self,
+        calls: dict[Gene, GeneCall | None],
+        sample: str | None = None,
+        drugs: Iterable[str] | None = None,
+        guidelines: Iterable[str] | None = None,
+        notes: Sequence[str] = (),
+    ) -> Report:
+        """A Report for genes called from variant data (see tpmt.calling)."""
+        selection = self.selection(drugs, guidelines)
+        try:
+            genes = self.variant_fragments(calls, selection, notes)
+        except InputError as exc:
+            raise InputError(f"sample {sample!r}: {exc}") from None
+        rows, steps = self.advice(selection, genes)
+        return compose_report(self.version, selection, genes, rows, steps, sample, tuple(notes))
 
     @staticmethod
     def _check_alleles(gene_input: GeneInput, rule_sets: Sequence[RuleSet]) -> None:
@@ -266,28 +332,6 @@ class Interpreter:
             )
 
 
-def _with_inputs(report: Report, raw: dict[Gene, str | None]) -> Report:
-    """The report with each gene's ``input`` as the caller spelled it (no re-validation)."""
-    if all(report.genes[gene].input == raw[gene] for gene in Gene):
-        return report
-    genes = {
-        gene: result.model_copy(update={"input": raw[gene]})
-        for gene, result in report.genes.items()
-    }
-    return report.model_copy(update={"genes": genes})
-
-
-def _same_rows(
-    rule_set: RuleSet, evaluation: Evaluation, rec: Recommendation
-) -> list[Recommendation]:
-    """The rows an evaluation gives for the same drug and gene(s) as ``rec``."""
-    return [
-        row
-        for row in recommendations(rule_set, evaluation, [rec.drug])
-        if set(row.genes) == set(rec.genes)
-    ]
-
-
 _default: Interpreter | None = None
 _default_lock = threading.Lock()
 
@@ -307,6 +351,7 @@ def interpret(
     nudt15: str | None = None,
     drugs: Iterable[str] | None = None,
     guidelines: Iterable[str] | None = None,
+    sample: str | None = None,
 ) -> Report:
-    """Interpret TPMT and NUDT15 results (diplotypes or phenotypes) into a Report."""
-    return default_interpreter().interpret(tpmt, nudt15, drugs, guidelines)
+    """Interpret TPMT and NUDT15 results (diplotypes or phenotypes) into an immutable Report."""
+    return default_interpreter().interpret(tpmt, nudt15, drugs, guidelines, sample)

@@ -1,15 +1,35 @@
-"""The public Report model (JSON contract, schema_version 1)."""
+"""The public Report model (JSON contract, schema_version 1); immutable all the way down."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tpmt.frozen import FrozenJson, FrozenMap
 from tpmt.guideline_schema import DosingStep, Reference
 from tpmt.vocab import AlleleFunction, Classification, Drug, Gene, InputType, Phenotype, Source
 
 SCHEMA_VERSION: Literal[1] = 1
+M = TypeVar("M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def assemble(model: type[M], **values: object) -> M:
+    """A model instance from parts that are already valid (taken from validated models).
+
+    What ``model_construct`` does, without its per-field bookkeeping: every field must be
+    given. Reports are composed from validated fragments millions of times per batch, so this
+    is the one place that skips validation; tests check assembled and validated reports agree.
+    """
+    if len(values) != len(model.__pydantic_fields__):
+        raise TypeError(f"{model.__name__} needs exactly its fields")
+    instance = model.__new__(model)
+    _set(instance, "__dict__", values)
+    _set(instance, "__pydantic_fields_set__", set(values))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
 
 
 class ReportModel(BaseModel):
@@ -35,7 +55,7 @@ class AlleleCall(ReportModel):
     """One allele of the diplotype with its function under each guideline source."""
 
     name: str
-    function: dict[Source, AlleleFunction]
+    function: FrozenMap[Source, AlleleFunction]
 
 
 Basis = Literal["phase", "untested", "low_quality", "unknown_function"]
@@ -49,7 +69,7 @@ class Alternative(ReportModel):
     """Another diplotype the evidence leaves possible, with its phenotype and why."""
 
     diplotype: str
-    phenotype: dict[Source, Phenotype]
+    phenotype: FrozenMap[Source, Phenotype]
     basis: Basis = Field(default="phase", description=BASIS_DESCRIPTION)
     assumption: str | None = Field(
         default=None,
@@ -77,14 +97,14 @@ class CallEvidence(ReportModel):
     """How a diplotype was called from variant data."""
 
     definitions: str = Field(description="allele definitions used (source and version)")
-    sites: list[SiteEvidence]
-    uncalled: list[str] = Field(description="uncalled defining positions as chr:pos (rsID)")
-    novel: list[str] = Field(description="unexpected alleles at defining positions")
-    minimum_panel: dict[str, bool] = Field(
+    sites: tuple[SiteEvidence, ...]
+    uncalled: tuple[str, ...] = Field(description="uncalled defining positions as chr:pos (rsID)")
+    novel: tuple[str, ...] = Field(description="unexpected alleles at defining positions")
+    minimum_panel: FrozenMap[str, bool] = Field(
         description="for each allele of the minimum test panel: are all its positions called"
     )
-    assumed_reference: list[str] = Field(
-        default=[],
+    assumed_reference: tuple[str, ...] = Field(
+        default=(),
         description="positions absent from the input taken as reference (--assume-reference)",
     )
 
@@ -95,17 +115,17 @@ class GeneResult(ReportModel):
     input: str | None
     input_type: InputType
     diplotype: str | None
-    alleles: list[AlleleCall]
-    phenotype: dict[Source, Phenotype]
-    alternatives: list[Alternative]
-    warnings: list[str]
+    alleles: tuple[AlleleCall, ...]
+    phenotype: FrozenMap[Source, Phenotype]
+    alternatives: tuple[Alternative, ...]
+    warnings: tuple[str, ...]
     evidence: CallEvidence | None = None
     presumptive: bool = Field(
         default=False,
         description="the call rests on untested (or assumed-reference) positions",
     )
-    limitations: list[str] = Field(
-        default=[], description="what was not tested or could not be used, in words"
+    limitations: tuple[str, ...] = Field(
+        default=(), description="what was not tested or could not be used, in words"
     )
 
 
@@ -121,12 +141,12 @@ class AlternativeCause(ReportModel):
 class AdviceAlternative(ReportModel):
     """A more severe recommendation row the evidence leaves possible, and what leads to it."""
 
-    lookup: dict[Gene, Phenotype]
+    lookup: FrozenMap[Gene, Phenotype]
     rule_id: str
     classification: Classification | None
-    dosing: list[DosingStep]
+    dosing: tuple[DosingStep, ...]
     text: str
-    because: list[AlternativeCause]
+    because: tuple[AlternativeCause, ...]
     more: int = Field(default=0, description="further diplotypes with the same outcome, not listed")
 
 
@@ -136,18 +156,18 @@ class Recommendation(ReportModel):
     drug: Drug
     guideline: str
     source: Source
-    genes: list[Gene] = Field(default=[], description="the gene(s) this row is for")
-    lookup: dict[Gene, Phenotype]
+    genes: tuple[Gene, ...] = Field(default=(), description="the gene(s) this row is for")
+    lookup: FrozenMap[Gene, Phenotype]
     rule_id: str
     source_id: str | None = Field(description="the guideline body's own recommendation id")
     classification: Classification | None
-    dosing: list[DosingStep]
+    dosing: tuple[DosingStep, ...]
     text: str
-    implications: list[str]
-    references: list[Reference]
-    warnings: list[str]
-    alternatives: list[AdviceAlternative] = Field(
-        default=[],
+    implications: tuple[str, ...]
+    references: tuple[Reference, ...]
+    warnings: tuple[str, ...]
+    alternatives: tuple[AdviceAlternative, ...] = Field(
+        default=(),
         description="more severe rows possible given phase, untested positions, low quality "
         "or unknown function (most severe first)",
     )
@@ -159,8 +179,8 @@ class TraceStep(ReportModel):
     rule_id: str
     guideline: str
     stage: Literal["input", "function", "phenotype", "recommendation", "note"]
-    fact: list[dict[str, Any]]
-    derived: dict[str, Any] | None
+    fact: tuple[FrozenJson, ...]
+    derived: FrozenJson | None
 
 
 class Report(ReportModel):
@@ -169,8 +189,8 @@ class Report(ReportModel):
     schema_version: Literal[1] = SCHEMA_VERSION
     tool_version: str
     sample: str | None = None
-    guidelines: list[GuidelineInfo]
-    genes: dict[Gene, GeneResult]
-    recommendations: list[Recommendation]
-    trace: list[TraceStep]
-    warnings: list[str]
+    guidelines: tuple[GuidelineInfo, ...]
+    genes: FrozenMap[Gene, GeneResult]
+    recommendations: tuple[Recommendation, ...]
+    trace: tuple[TraceStep, ...]
+    warnings: tuple[str, ...]

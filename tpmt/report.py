@@ -1,10 +1,11 @@
-"""Assemble a Report from parsed inputs and the rule sets' evaluations."""
+"""The parts of a Report: gene results, recommendation rows and trace steps from evaluations."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tpmt.engine import Firing
 from tpmt.evaluate import Evaluation
 from tpmt.guidelines import RuleSet
 from tpmt.models import (
@@ -13,7 +14,6 @@ from tpmt.models import (
     GeneResult,
     GuidelineInfo,
     Recommendation,
-    Report,
     TraceStep,
 )
 from tpmt.outcome import GeneOutcome
@@ -248,9 +248,9 @@ def gene_result(
         input=outcome.raw,
         input_type=outcome.input_type,
         diplotype=outcome.diplotype,
-        alleles=alleles,
+        alleles=tuple(alleles),
         phenotype=phenotype,
-        alternatives=_listed(alternatives, phenotype),
+        alternatives=tuple(_listed(alternatives, phenotype)),
         warnings=_unique(warnings),
         evidence=outcome.evidence,
         presumptive=outcome.presumptive,
@@ -258,8 +258,8 @@ def gene_result(
     )
 
 
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+def _unique(items: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
 
 
 def recommendations(
@@ -290,42 +290,37 @@ def recommendations(
                     drug=drug,
                     guideline=rule_set.id,
                     source=rule_set.source,
-                    genes=list(rule.when),
+                    genes=tuple(rule.when),
                     lookup={gene: evaluation.phenotypes[gene] for gene in rule.when},
                     rule_id=f"{rule_set.id}:{rule.id}",
                     source_id=rule.source_id,
                     classification=rule.classification,
-                    dosing=[step for a in advice for step in a.dosing],
+                    dosing=tuple(step for a in advice for step in a.dosing),
                     text=text,
-                    implications=[line for line in implications if line],
-                    references=list(drug_rules.references),
-                    warnings=warnings,
+                    implications=tuple(line for line in implications if line),
+                    references=tuple(drug_rules.references),
+                    warnings=tuple(warnings),
                 )
             )
     return out
 
 
-def trace(rule_set: RuleSet, evaluation: Evaluation, drugs: Sequence[Drug]) -> list[TraceStep]:
-    """The engine's firings for the report, in chain order, limited to the requested drugs."""
+def trace_steps(
+    rule_set: RuleSet, firings: Sequence[Firing], drugs: Sequence[Drug]
+) -> list[TraceStep]:
+    """Trace steps of engine firings; recommendations and notes only for the requested drugs."""
     wanted = {drug.value for drug in drugs}
-    steps = []
-    for firing in evaluation.firings:
-        if (
-            firing.stage in ("recommendation", "note")
-            and firing.rule_id.split(".")[0] not in wanted
-        ):
-            continue
-        steps.append(
-            TraceStep(
-                rule_id=f"{rule_set.id}:{firing.rule_id}",
-                guideline=rule_set.id,
-                stage=firing.stage,  # type: ignore[arg-type]
-                fact=[dict(p) for p in firing.premises],
-                derived=dict(firing.derived) if firing.derived else None,
-            )
+    return [
+        TraceStep(
+            rule_id=f"{rule_set.id}:{firing.rule_id}",
+            guideline=rule_set.id,
+            stage=firing.stage,  # type: ignore[arg-type]
+            fact=firing.premises,
+            derived=firing.derived,
         )
-    steps.sort(key=lambda s: (STAGE_ORDER[s.stage], s.rule_id))
-    return steps
+        for firing in firings
+        if firing.stage not in ("recommendation", "note") or firing.rule_id.split(".")[0] in wanted
+    ]
 
 
 def gate_step(
@@ -336,38 +331,9 @@ def gate_step(
         rule_id=chosen.withheld_by or f"{rule_set.id}:{gene.value}.minimum-panel",
         guideline=rule_set.id,
         stage="phenotype",
-        fact=[
+        fact=(
             {"t": "phenotype", "gene": gene.value, "phenotype": chosen.engine_phenotype.value},
             {"t": "panel", "gene": gene.value, "untested": list(untested)},
-        ],
+        ),
         derived={"t": "phenotype", "gene": gene.value, "phenotype": chosen.phenotype.value},
-    )
-
-
-def build_report(
-    tool_version: str,
-    rule_sets: Sequence[RuleSet],
-    genes: dict[Gene, GeneResult],
-    evaluations: Sequence[Evaluation],
-    drugs: Sequence[Drug],
-    decorate: Callable[[RuleSet, Recommendation], Recommendation],
-    extra_steps: Sequence[TraceStep] = (),
-    warnings: Sequence[str] = (),
-) -> Report:
-    """The whole report: rule-set identities, genes, advice per drug, and the rule trace."""
-    recs = [
-        decorate(rs, rec)
-        for drug in drugs
-        for rs, ev in zip(rule_sets, evaluations, strict=True)
-        for rec in recommendations(rs, ev, [drug])
-    ]
-    steps = [s for rs, ev in zip(rule_sets, evaluations, strict=True) for s in trace(rs, ev, drugs)]
-    steps = sorted([*extra_steps, *steps], key=lambda s: (STAGE_ORDER[s.stage], s.rule_id))
-    return Report(
-        tool_version=tool_version,
-        guidelines=[guideline_info(rs) for rs in rule_sets],
-        genes=genes,
-        recommendations=recs,
-        trace=steps,
-        warnings=list(warnings),
     )

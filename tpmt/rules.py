@@ -12,6 +12,13 @@ from tpmt.vocab import AlleleFunction, Gene
 
 Stage = Literal["function", "phenotype", "recommendation", "note"]
 Fact = dict[str, Any]
+# The engine runs a rule set in three steps, each a ruleset of its own (see tpmt/evaluate.py):
+# allele -> function, function pair -> phenotype, phenotype pair -> recommendations and notes.
+STEPS: dict[str, tuple[Stage, ...]] = {
+    "function": ("function",),
+    "phenotype": ("phenotype",),
+    "advice": ("recommendation", "note"),
+}
 
 # Engine limits (research/durable-rules.md §3): >511 sibling tests on one property hang the
 # process, and objects over 255 properties fail. Stay well below both.
@@ -93,6 +100,20 @@ def compile_rule_set(rule_set: RuleSet) -> CompiledRuleSet:
                 add(f"{note.id}#{n}", {"all": premises}, CompiledRule(note.id, "note", None))
     _check_limits(rule_set.id, definition)
     return CompiledRuleSet(f"tpmt-{rule_set.id}-{rule_set.sha256[:16]}", definition, rules)
+
+
+def compile_steps(rule_set: RuleSet) -> dict[str, CompiledRuleSet]:
+    """The forward chain split into the engine's three steps (names carry the step)."""
+    whole = compile_rule_set(rule_set)
+    steps = {}
+    for step, stages in STEPS.items():
+        names = [name for name, rule in whole.rules.items() if rule.stage in stages]
+        steps[step] = CompiledRuleSet(
+            f"{whole.name}-{step}",
+            {name: whole.definition[name] for name in names},
+            {name: whole.rules[name] for name in names},
+        )
+    return steps
 
 
 def _compile_gene(

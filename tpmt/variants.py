@@ -36,7 +36,7 @@ def evidence(call: GeneCall, matcher: AlleleMatcher) -> CallEvidence:
     }
     return CallEvidence(
         definitions=f"{definitions.source}, version {definitions.version}",
-        sites=[
+        sites=tuple(
             SiteEvidence(
                 position=s.position,
                 rsid=s.rsid,
@@ -46,13 +46,13 @@ def evidence(call: GeneCall, matcher: AlleleMatcher) -> CallEvidence:
                 reason=g.reason,
             )
             for s, g in call.genotypes
-        ],
-        uncalled=[_label(s.position, s.rsid, chromosome) for s in call.uncalled],
-        novel=[
+        ),
+        uncalled=tuple(_label(s.position, s.rsid, chromosome) for s in call.uncalled),
+        novel=tuple(
             f"{_label(s.position, s.rsid, chromosome)} {t.split(':', 1)[1]}" for s, t in call.novel
-        ],
+        ),
         minimum_panel=panel,
-        assumed_reference=[_label(s.position, s.rsid, chromosome) for s in call.assumed],
+        assumed_reference=tuple(_label(s.position, s.rsid, chromosome) for s in call.assumed),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 
 from tpmt.guideline_schema import DosingStep, Range, Reference
 from tpmt.models import AdviceAlternative, GeneResult, Recommendation, Report
@@ -242,6 +243,8 @@ def render_report(report: Report, explain: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fact(fact: dict[str, object]) -> str:
-    shown = {k: v for k, v in fact.items() if k not in ("t", "by")}
+def _fact(fact: Mapping[str, object]) -> str:
+    shown = {
+        k: list(v) if isinstance(v, tuple) else v for k, v in fact.items() if k not in ("t", "by")
+    }
     return f"{fact.get('t')}(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")"
