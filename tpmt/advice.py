@@ -111,6 +111,19 @@ def plan(rec: Recommendation, choices: dict[Gene, Choices], rows_for: RowsFor) -
     )
 
 
+def slot_causes(
+    slot: Slot, options: dict[Gene, Options]
+) -> tuple[tuple[AlternativeCause, ...], int]:
+    """The diplotypes behind a slot (and how many more), from its genes' options."""
+    causes: tuple[AlternativeCause, ...] = ()
+    more = 0
+    for gene in slot.causing:
+        option = options[gene][slot.combo[gene]]
+        causes += option.causes
+        more += option.more
+    return causes, more
+
+
 def with_slots(
     rec: Recommendation, slots: Sequence[Slot], options: dict[Gene, Options]
 ) -> Recommendation:
@@ -120,12 +133,7 @@ def with_slots(
     alternatives = []
     for slot in slots:
         row = slot.row
-        causes: tuple[AlternativeCause, ...] = ()
-        more = 0
-        for gene in slot.causing:
-            option = options[gene][slot.combo[gene]]
-            causes += option.causes
-            more += option.more
+        causes, more = slot_causes(slot, options)
         alternatives.append(
             assemble(
                 AdviceAlternative,

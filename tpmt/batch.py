@@ -7,27 +7,32 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, NamedTuple
 
+from tpmt.compose import Composition
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter, default_interpreter
 from tpmt.models import Report
 
 SAMPLE_KEYS = ("sample_id", "sample", "id")
-RESULT_CACHE_SIZE = 65_536
 # number, sample, tpmt, nudt15, drugs cell, error found while reading
 Prepared = tuple[int, str, str | None, str | None, Any, str | None]
 
 
 class BatchRecord(NamedTuple):
-    """The outcome of one input row: a Report (status ok) or the error message."""
+    """The outcome of one input row: its result (status ok) or the error message."""
 
     row: int
     sample: str
-    report: Report | None
+    result: Composition | None
     message: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.report is not None
+        return self.result is not None
+
+    @property
+    def report(self) -> Report | None:
+        """The row's immutable Report, named after its sample (assembled on each access)."""
+        return None if self.result is None else self.result.report(self.sample)
 
 
 def _text(value: Any) -> str | None:
@@ -37,12 +42,13 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _drugs(value: Any) -> list[str] | None:
+def _drugs(value: Any) -> tuple[str, ...] | None:
     if value is None or value == "":
         return None
     if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    return [part for part in (p.strip() for p in str(value).replace(";", ",").split(",")) if part]
+        return tuple(str(v) for v in value)
+    parts = (p.strip() for p in str(value).replace(";", ",").split(","))
+    return tuple(part for part in parts if part)
 
 
 def prepare_row(number: int, raw: Mapping[Any, Any]) -> Prepared:
@@ -82,34 +88,22 @@ def interpret_prepared(
     drugs: Iterable[str] | None = None,
     interpreter: Interpreter | None = None,
 ) -> Iterator[BatchRecord]:
-    """The engine of interpret_many: results cached per distinct (tpmt, nudt15, drugs) input."""
+    """The engine of interpret_many: each row composed from the interpreter's memoised parts."""
     engine = interpreter or default_interpreter()
-    guideline_list = None if guidelines is None else list(guidelines)
-    default_drugs = None if drugs is None else list(drugs)
-    cache: dict[tuple[Any, ...], Report | str] = {}
+    guideline_list = None if guidelines is None else tuple(guidelines)
+    default_drugs = None if drugs is None else tuple(drugs)
+    compose = engine.compose
     for number, sample, tpmt, nudt15, drug_cell, error in rows:
         if error is not None:
             yield BatchRecord(number, sample, None, error)
             continue
-        key = (tpmt, nudt15, drug_cell)
-        result = cache.get(key)
-        if result is None:
-            try:
-                result = engine.interpret(
-                    tpmt=tpmt,
-                    nudt15=nudt15,
-                    drugs=_drugs(drug_cell) or default_drugs,
-                    guidelines=guideline_list,
-                )
-            except TpmtError as exc:
-                result = str(exc)
-            if len(cache) >= RESULT_CACHE_SIZE:
-                cache.clear()
-            cache[key] = result
-        if isinstance(result, Report):
-            yield BatchRecord(number, sample, result)
+        try:
+            chosen = _drugs(drug_cell) or default_drugs
+            result = compose(tpmt, nudt15, chosen, guideline_list)
+        except TpmtError as exc:
+            yield BatchRecord(number, sample, None, str(exc))
         else:
-            yield BatchRecord(number, sample, None, result)
+            yield BatchRecord(number, sample, result)
 
 
 def read_rows(handle: IO[str], name: str = "input") -> Iterator[Prepared]:

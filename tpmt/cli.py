@@ -258,6 +258,14 @@ def batch(
         typer.Option("--drug", "-d", help="Default drugs for rows without a drugs column."),
     ] = None,
     guideline: GuidelineOption = None,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="JSON lines with calls and advice by rule id only (~1.5 KB a record; "
+            "tpmt schema --record compact).",
+        ),
+    ] = False,
 ) -> None:
     """Interpret a file of samples: one record per input row, in order (exit 3 if any failed)."""
     import contextlib
@@ -274,6 +282,8 @@ def batch(
         except OSError as exc:
             raise InputError(f"cannot read {input_file!r}: {exc.strerror}") from None
 
+    if compact and output_format is not BatchFormat.jsonl:
+        raise typer.BadParameter("--compact needs --format jsonl", param_hint="--compact")
     source = _run(open_input)
     counts = {"rows": 0, "failed": 0}
     with source as handle:  # type: ignore[attr-defined]
@@ -288,7 +298,7 @@ def batch(
 
         target = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
-            chunks = _run(lambda: render_batch(counted(), output_format.value))
+            chunks = _run(lambda: render_batch(counted(), output_format.value, compact))
             write = target.write
             with _progress() as advance:
                 if advance is None:

@@ -14,9 +14,9 @@ import itertools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from tpmt.advice import Choices, Options, choices, gene_options
+from tpmt.advice import Choices, Options, Slot, choices, gene_options
 from tpmt.evaluate import Evaluation, Evaluator, GeneEvaluation
 from tpmt.frozen import FrozenDict
 from tpmt.guidelines import RuleSet
@@ -68,7 +68,8 @@ class GeneFragment:
     choice_ids: tuple[int, ...]  # per rule set: a number for the choices (0: nothing varies)
     steps: tuple[KeyedStep, ...]
     facts: tuple[tuple[str, str], ...]  # per rule set: the phenotype fact (phenotype, by)
-    serial: int  # shared by the spellings of one input (memo keys)
+    serial: int  # of the options, shared by the spellings of one input (memo keys)
+    key: int = field(default_factory=lambda: next(_SERIALS))  # of this fragment (memo keys)
 
     @property
     def varies(self) -> bool:
@@ -80,7 +81,7 @@ class GeneFragment:
         if self.result.input == raw:
             return self
         result = self.result.model_copy(update={"input": raw})
-        return dataclasses.replace(self, result=result)
+        return dataclasses.replace(self, result=result, key=next(_SERIALS))
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,16 +194,16 @@ _STEP = operator.itemgetter(1)
 def compose_report(
     tool_version: str,
     selection: Selection,
-    genes: dict[Gene, GeneFragment],
+    tpmt: GeneFragment,
+    nudt15: GeneFragment,
     rows: tuple[Recommendation, ...],
     row_steps: tuple[KeyedStep, ...],
     sample: str | None = None,
     warnings: tuple[str, ...] = (),
 ) -> Report:
     """The Report of these parts (no validation needed: every part is already valid)."""
-    tpmt, nudt15 = genes[Gene.TPMT], genes[Gene.NUDT15]
     # gene steps (function, phenotype) all sort before advice steps (recommendation, note)
-    trace = (*map(_STEP, sorted(tpmt.steps + nudt15.steps, key=_STEP_KEY)), *map(_STEP, row_steps))
+    genes_steps = sorted(tpmt.steps + nudt15.steps, key=_STEP_KEY)
     return assemble(
         Report,
         schema_version=SCHEMA_VERSION,
@@ -211,6 +212,47 @@ def compose_report(
         guidelines=selection.guidelines,
         genes=FrozenDict({Gene.TPMT: tpmt.result, Gene.NUDT15: nudt15.result}),
         recommendations=rows,
-        trace=trace,
+        trace=(*map(_STEP, genes_steps), *map(_STEP, row_steps)),
         warnings=warnings,
     )
+
+
+class Advisor(Protocol):
+    """What attaches the more severe alternatives to a composition's rows (the Interpreter)."""
+
+    def decorated_rows(self, composition: Composition) -> tuple[Recommendation, ...]: ...
+
+    def slots(self, composition: Composition, index: int) -> tuple[Slot, ...]: ...
+
+
+@dataclass(frozen=True, eq=False)
+class Composition:
+    """A sample's result before its Report is assembled: the fragments it is made of.
+
+    Renderers that need only part of a report (batch TSV, compact records) read these
+    directly; ``report()`` assembles the whole immutable Report.
+    """
+
+    advisor: Advisor
+    tool_version: str
+    selection: Selection
+    tpmt: GeneFragment
+    nudt15: GeneFragment
+    advice: PlainAdvice
+    warnings: tuple[str, ...] = ()
+
+    def gene(self, gene: Gene) -> GeneFragment:
+        return self.tpmt if gene is Gene.TPMT else self.nudt15
+
+    def report(self, sample: str | None = None) -> Report:
+        """The whole Report, with ``sample`` as its sample name."""
+        return compose_report(
+            self.tool_version,
+            self.selection,
+            self.tpmt,
+            self.nudt15,
+            self.advisor.decorated_rows(self),
+            self.advice.steps,
+            sample,
+            self.warnings,
+        )

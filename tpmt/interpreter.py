@@ -12,13 +12,11 @@ from tpmt.advice import Choices, Slot, plan, with_slots
 from tpmt.cache import Memo
 from tpmt.calling.caller import AlleleMatcher, GeneCall
 from tpmt.compose import (
+    Composition,
     GeneFragment,
-    KeyedStep,
-    Place,
     PlainAdvice,
     RowsFragment,
     Selection,
-    compose_report,
     gene_fragment,
     plain_advice,
     rows_fragment,
@@ -141,6 +139,21 @@ class Interpreter:
 
         return self._selections.get((drug_key, guideline_key), resolve)
 
+    def compose(
+        self,
+        tpmt: str | None = None,
+        nudt15: str | None = None,
+        drugs: Iterable[str] | None = None,
+        guidelines: Iterable[str] | None = None,
+    ) -> Composition:
+        """What one sample's typed results are made into, before the Report is assembled."""
+        selection = self.selection(drugs, guidelines)
+        one = self._spelling(Gene.TPMT, tpmt, selection)
+        two = self._spelling(Gene.NUDT15, nudt15, selection)
+        if one.result.input_type is two.result.input_type is InputType.NOT_TESTED:
+            raise InputError("no result given: give a TPMT result, a NUDT15 result, or both")
+        return self._composition(selection, one, two)
+
     def interpret(
         self,
         tpmt: str | None = None,
@@ -150,15 +163,25 @@ class Interpreter:
         sample: str | None = None,
     ) -> Report:
         """Interpret one sample's typed results; the Report is immutable."""
-        selection = self.selection(drugs, guidelines)
-        genes = {
-            Gene.TPMT: self._spelling(Gene.TPMT, tpmt, selection),
-            Gene.NUDT15: self._spelling(Gene.NUDT15, nudt15, selection),
-        }
-        if all(g.result.input_type is InputType.NOT_TESTED for g in genes.values()):
-            raise InputError("no result given: give a TPMT result, a NUDT15 result, or both")
-        rows, steps = self.advice(selection, genes)
-        return compose_report(self.version, selection, genes, rows, steps, sample)
+        return self.compose(tpmt, nudt15, drugs, guidelines).report(sample)
+
+    def _composition(
+        self,
+        selection: Selection,
+        tpmt: GeneFragment,
+        nudt15: GeneFragment,
+        warnings: tuple[str, ...] = (),
+    ) -> Composition:
+        def build() -> PlainAdvice:
+            fragments = [
+                self.rows(rule_set, tpmt.evaluations[n], nudt15.evaluations[n])
+                for n, rule_set in enumerate(selection.rule_sets)
+            ]
+            return plain_advice(selection, fragments)
+
+        key = (selection.key, selection.drugs, tpmt.facts, nudt15.facts)
+        advice = self._advice.get(key, build)
+        return Composition(self, self.version, selection, tpmt, nudt15, advice, warnings)
 
     def _spelling(self, gene: Gene, raw: str | None, selection: Selection) -> GeneFragment:
         """The gene fragment for the input as typed (memoised per spelling)."""
@@ -191,64 +214,57 @@ class Interpreter:
             key, lambda: rows_fragment(rule_set, self.evaluator.combine(rule_set, tpmt, nudt15))
         )
 
-    def advice(
-        self, selection: Selection, genes: dict[Gene, GeneFragment]
-    ) -> tuple[tuple[Recommendation, ...], tuple[KeyedStep, ...]]:
-        """Each drug's rows under each rule set, with the more severe rows the evidence allows."""
-        tpmt, nudt15 = genes[Gene.TPMT], genes[Gene.NUDT15]
-
-        def build() -> PlainAdvice:
-            fragments = [
-                self.rows(rule_set, tpmt.evaluations[n], nudt15.evaluations[n])
-                for n, rule_set in enumerate(selection.rule_sets)
-            ]
-            return plain_advice(selection, fragments)
-
-        key = (selection.key, selection.drugs, tpmt.facts, nudt15.facts)
-        plain = self._advice.get(key, build)
+    def decorated_rows(self, composition: Composition) -> tuple[Recommendation, ...]:
+        """The composition's rows, each with the more severe rows the evidence allows."""
+        advice, tpmt, nudt15 = composition.advice, composition.tpmt, composition.nudt15
         if not (tpmt.varies or nudt15.varies):
-            return plain.rows, plain.steps
-        rows = self._decorated_reports.get(
-            (plain.serial, tpmt.varies and tpmt.serial, nudt15.varies and nudt15.serial),
+            return advice.rows
+        return self._decorated_reports.get(
+            (advice.serial, tpmt.varies and tpmt.serial, nudt15.varies and nudt15.serial),
             lambda: tuple(
-                self._with_alternatives(place, row, tpmt, nudt15)
-                for place, row in zip(plain.places, plain.rows, strict=True)
+                self._with_alternatives(composition, index) for index in range(len(advice.rows))
             ),
         )
-        return rows, plain.steps
 
-    def _with_alternatives(
-        self, place: Place, row: Recommendation, tpmt: GeneFragment, nudt15: GeneFragment
-    ) -> Recommendation:
-        """``row`` with the more severe rows its genes' other possible phenotypes lead to.
+    def slots(self, composition: Composition, index: int) -> tuple[Slot, ...]:
+        """The more severe rows (at phenotype level) for row ``index`` of a composition.
 
         Only the row's own genes can change it (a row for TPMT alone is not changed by
-        NUDT15's alternatives). Which rows, at phenotype level, is memoised per row and
-        those genes' choices; the diplotypes behind them come from each gene's options.
+        NUDT15's alternatives); memoised per row and those genes' phenotype choices.
         """
-        n = place.rule_set_index
+        place = composition.advice.places[index]
+        row = composition.advice.rows[index]
+        tpmt, nudt15, n = composition.tpmt, composition.nudt15, place.rule_set_index
         t_choices = place.for_tpmt and tpmt.choice_ids[n]
         n_choices = place.for_nudt15 and nudt15.choice_ids[n]
         if not (t_choices or n_choices):
+            return ()
+        choices = {
+            Gene.TPMT: tpmt.choices[n] if t_choices else tpmt.choices[n][:1],
+            Gene.NUDT15: nudt15.choices[n] if n_choices else nudt15.choices[n][:1],
+        }
+
+        def rows_for(one: Phenotype, two: Phenotype) -> Sequence[Recommendation]:
+            return self.phenotype_rows(place.rule_set, place.drug, one, two)
+
+        return self._plans.get(
+            (place.row_id, t_choices, n_choices), lambda: plan(row, choices, rows_for)
+        )
+
+    def _with_alternatives(self, composition: Composition, index: int) -> Recommendation:
+        """Row ``index`` with its alternatives (memoised per row and its genes' options)."""
+        place = composition.advice.places[index]
+        row = composition.advice.rows[index]
+        tpmt, nudt15, n = composition.tpmt, composition.nudt15, place.rule_set_index
+        t_varies = place.for_tpmt and tpmt.choice_ids[n]
+        n_varies = place.for_nudt15 and nudt15.choice_ids[n]
+        if not (t_varies or n_varies):
             return row
         options = {Gene.TPMT: tpmt.options[n], Gene.NUDT15: nudt15.options[n]}
-
-        def decorate() -> Recommendation:
-            choices = {
-                Gene.TPMT: tpmt.choices[n] if t_choices else tpmt.choices[n][:1],
-                Gene.NUDT15: nudt15.choices[n] if n_choices else nudt15.choices[n][:1],
-            }
-
-            def rows_for(one: Phenotype, two: Phenotype) -> Sequence[Recommendation]:
-                return self.phenotype_rows(place.rule_set, place.drug, one, two)
-
-            slots = self._plans.get(
-                (place.row_id, t_choices, n_choices), lambda: plan(row, choices, rows_for)
-            )
-            return with_slots(row, slots, options)
-
-        key = (place.row_id, t_choices and tpmt.serial, n_choices and nudt15.serial)
-        return self._decorated.get(key, decorate)
+        return self._decorated.get(
+            (place.row_id, t_varies and tpmt.serial, n_varies and nudt15.serial),
+            lambda: with_slots(row, self.slots(composition, index), options),
+        )
 
     def phenotype_rows(
         self, rule_set: RuleSet, drug: Drug, tpmt: Phenotype, nudt15: Phenotype
@@ -295,6 +311,16 @@ class Interpreter:
             raise InputError(f"nothing to interpret. {reasons}")
         return {gene: self.gene_fragment(outcomes[gene], selection) for gene in Gene}
 
+    def compose_variants(
+        self,
+        calls: dict[Gene, GeneCall | None],
+        selection: Selection,
+        notes: Sequence[str] = (),
+    ) -> Composition:
+        """What genes called from variant data are made into (see tpmt.calling)."""
+        genes = self.variant_fragments(calls, selection, notes)
+        return self._composition(selection, genes[Gene.TPMT], genes[Gene.NUDT15], tuple(notes))
+
     def interpret_variants(
         self,
         calls: dict[Gene, GeneCall | None],
@@ -306,11 +332,10 @@ class Interpreter:
         """A Report for genes called from variant data (see tpmt.calling)."""
         selection = self.selection(drugs, guidelines)
         try:
-            genes = self.variant_fragments(calls, selection, notes)
+            composition = self.compose_variants(calls, selection, notes)
         except InputError as exc:
             raise InputError(f"sample {sample!r}: {exc}") from None
-        rows, steps = self.advice(selection, genes)
-        return compose_report(self.version, selection, genes, rows, steps, sample, tuple(notes))
+        return composition.report(sample)
 
     @staticmethod
     def _check_alleles(gene_input: GeneInput, rule_sets: Sequence[RuleSet]) -> None:

@@ -1,16 +1,29 @@
-"""Render batch records as JSON lines or LIMS-friendly TSV (a row per sample, drug, guideline)."""
+"""Render batch records: full or compact JSON lines, LIMS-friendly TSV (a row per sample, drug,
+guideline and dosing step), or FHIR bundles.
+
+The TSV and compact renderers work on a record's composition (tpmt/compose.py): every piece
+that depends on one fragment only (a gene's cells, a row's cells, a row's alternatives) is
+rendered once and memoised for the output (tpmt/cache.py), so a line costs a few joins. They
+produce exactly what ``report_tsv_lines`` and ``compact_record`` give for the whole Report (the
+tests compare both over the published pairs).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
 
+from tpmt.advice import slot_causes
 from tpmt.batch import BatchRecord
+from tpmt.cache import Identity, Memo
+from tpmt.compact import compact_gene, compact_guidelines, compact_recommendation
+from tpmt.compose import Composition, GeneFragment, Selection
 from tpmt.guideline_schema import DosingStep
-from tpmt.models import Report
-from tpmt.render.text import alternative_line
-from tpmt.vocab import Gene
+from tpmt.models import GeneResult, Recommendation, Report
+from tpmt.render.text import alternative_line, causes_text, outcome_text
+from tpmt.vocab import Gene, Source
 
+MEMO_SIZE = 20_000  # rendered pieces per kind, per output
 TSV_COLUMNS = [
     "sample",
     "status",
@@ -57,91 +70,216 @@ def _step_cells(step: DosingStep | None) -> list[object]:
     ]
 
 
-def _rows_for(report: Report) -> list[str]:
-    """TSV lines of one report without the leading sample and status cells."""
-    lines = []
-    warnings_by_gene = [w for g in report.genes.values() for w in g.warnings]
-    for rec in report.recommendations:
-        genes = []
-        for gene in Gene:
-            result = report.genes[gene]
-            genes += [result.input, result.diplotype, result.phenotype.get(rec.source)]
-        references = ";".join(
-            f"PMID:{r.pmid}" if r.pmid else f"doi:{r.doi}" if r.doi else r.url or ""
-            for r in rec.references
-        )
-        warnings = " | ".join([*warnings_by_gene, *rec.warnings])
-        alternatives = " | ".join(alternative_line(alt) for alt in rec.alternatives)
-        # one line per dosing step, so each condition (malignancy / nonmalignancy) is its own row
-        steps: list[DosingStep | None] = list(rec.dosing) or [None]
-        for step in steps:
-            cells = [
-                rec.drug.value,
-                rec.guideline,
-                rec.source.value,
-                "+".join(g.value for g in rec.genes),
-                *genes,
+def _references(rec: Recommendation) -> str:
+    return ";".join(
+        f"PMID:{r.pmid}" if r.pmid else f"doi:{r.doi}" if r.doi else r.url or ""
+        for r in rec.references
+    )
+
+
+def _row_parts(rec: Recommendation) -> tuple[str, tuple[str, ...], str]:
+    """A row's cells before the gene cells, per dosing step after them, and its warnings."""
+    head = "\t".join(
+        _cell(c) for c in (rec.drug.value, rec.guideline, rec.source.value, "+".join(rec.genes))
+    )
+    steps: list[DosingStep | None] = list(rec.dosing) or [None]
+    middles = tuple(
+        "\t".join(
+            _cell(c)
+            for c in (
                 rec.classification.value if rec.classification else None,
                 *_step_cells(step),
                 rec.rule_id,
                 rec.source_id,
-                references,
-                alternatives,
-                warnings,
-                None,
-            ]
-            lines.append("\t".join(_cell(c) for c in cells))
+                _references(rec),
+            )
+        )
+        for step in steps
+    )
+    return head, middles, _cell(" | ".join(rec.warnings))
+
+
+def _gene_cells(result: GeneResult, source: Source) -> str:
+    return "\t".join(
+        _cell(c) for c in (result.input, result.diplotype, result.phenotype.get(source))
+    )
+
+
+def _joined(*parts: str) -> str:
+    return " | ".join(part for part in parts if part)
+
+
+def report_tsv_lines(report: Report) -> list[str]:
+    """TSV lines of one whole report without the leading sample and status cells."""
+    lines = []
+    gene_warnings = _cell(" | ".join(w for g in report.genes.values() for w in g.warnings))
+    for rec in report.recommendations:
+        head, middles, warnings = _row_parts(rec)
+        genes = "\t".join(_gene_cells(report.genes[gene], rec.source) for gene in Gene)
+        alternatives = _cell(" | ".join(alternative_line(alt) for alt in rec.alternatives))
+        warning_cell = _joined(gene_warnings, warnings)
+        lines += [
+            f"{head}\t{genes}\t{middle}\t{alternatives}\t{warning_cell}\t" for middle in middles
+        ]
     return lines
 
 
-def render_batch(records: Iterable[BatchRecord], output_format: str) -> Iterator[str]:
-    """Text chunks for each record, in input order; report bodies are rendered once."""
-    cache: dict[int, tuple[object, str]] = {}
+class _Pieces:
+    """The rendered pieces of one output, memoised per fragment (keyed by serial numbers)."""
+
+    def __init__(self) -> None:
+        self.genes: Memo[tuple[int, Source], str] = Memo("gene cells", MEMO_SIZE)
+        self.warnings: Memo[int, str] = Memo("gene warnings", MEMO_SIZE)
+        self.rows: Memo[int, tuple[tuple[Source, str, tuple[str, ...], str], ...]] = Memo(
+            "row cells", MEMO_SIZE
+        )
+        self.alternatives: Memo[tuple[int, int, int], str] = Memo("alternatives", MEMO_SIZE)
+        self.outcomes: Memo[Identity, str] = Memo("alternative outcomes", MEMO_SIZE)
+        self.compact_genes: Memo[int, str] = Memo("compact genes", MEMO_SIZE)
+        self.compact_rows: Memo[tuple[object, ...], str] = Memo("compact rows", MEMO_SIZE)
+        self.compact_heads: Memo[Identity, str] = Memo("compact guidelines", 64)
+
+    def gene_cells(self, fragment: GeneFragment, source: Source) -> str:
+        return self.genes.get((fragment.key, source), lambda: _gene_cells(fragment.result, source))
+
+    def gene_warnings(self, fragment: GeneFragment) -> str:
+        warnings = fragment.result.warnings
+        return self.warnings.get(fragment.key, lambda: _cell(" | ".join(warnings)))
+
+    def row_cells(
+        self, result: Composition
+    ) -> tuple[tuple[Source, str, tuple[str, ...], str], ...]:
+        advice = result.advice
+        return self.rows.get(
+            advice.serial,
+            lambda: tuple((rec.source, *_row_parts(rec)) for rec in advice.rows),
+        )
+
+    def alternatives_cell(self, result: Composition, index: int) -> str:
+        """The alternatives cell of row ``index`` (memoised per row and its genes' options)."""
+        place = result.advice.places[index]
+        n = place.rule_set_index
+        tpmt, nudt15 = result.tpmt, result.nudt15
+        t_varies = place.for_tpmt and tpmt.choice_ids[n]
+        n_varies = place.for_nudt15 and nudt15.choice_ids[n]
+        if not (t_varies or n_varies):
+            return ""
+        key = (place.row_id, t_varies and tpmt.serial, n_varies and nudt15.serial)
+
+        def render() -> str:
+            options = {Gene.TPMT: tpmt.options[n], Gene.NUDT15: nudt15.options[n]}
+            lines = []
+            for slot in result.advisor.slots(result, index):
+                causes, more = slot_causes(slot, options)
+                lines.append(f"if {causes_text(causes, more)} → {self.outcome(slot.row)}")
+            return _cell(" | ".join(lines))
+
+        return self.alternatives.get(key, render)
+
+    def outcome(self, row: Recommendation) -> str:
+        return self.outcomes.get(
+            Identity(row), lambda: outcome_text(row.lookup, row.dosing, row.rule_id)
+        )
+
+    def compact_head(self, selection: Selection) -> str:
+        return self.compact_heads.get(
+            Identity(selection),
+            lambda: json.dumps(compact_guidelines(selection.guidelines), separators=(",", ":")),
+        )
+
+    def compact_gene(self, fragment: GeneFragment) -> str:
+        return self.compact_genes.get(
+            fragment.key,
+            lambda: compact_gene(fragment.result).model_dump_json(exclude_defaults=True),
+        )
+
+    def compact_rows_json(self, result: Composition) -> str:
+        key = (result.advice.serial, result.tpmt.choice_ids, result.nudt15.choice_ids)
+
+        def render() -> str:
+            parts = []
+            for index, rec in enumerate(result.advice.rows):
+                alternatives = tuple(s.row.rule_id for s in result.advisor.slots(result, index))
+                body = compact_recommendation(rec, alternatives).model_dump_json(
+                    exclude_defaults=True
+                )
+                parts.append(f"{json.dumps(rec.rule_id, ensure_ascii=False)}:{body}")
+            return "{" + ",".join(parts) + "}"
+
+        return self.compact_rows.get(key, render)
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def tsv_record(pieces: _Pieces, sample: str, result: Composition) -> str:
+    """The TSV lines of one sample's result."""
+    tpmt, nudt15 = result.tpmt, result.nudt15
+    gene_warnings = _joined(pieces.gene_warnings(tpmt), pieces.gene_warnings(nudt15))
+    prefix = f"{sample}\tok\t"
+    genes: dict[Source, str] = {}
+    lines = []
+    for index, (source, head, middles, warnings) in enumerate(pieces.row_cells(result)):
+        gene_cells = genes.get(source)
+        if gene_cells is None:
+            one, two = pieces.gene_cells(tpmt, source), pieces.gene_cells(nudt15, source)
+            gene_cells = genes[source] = f"{one}\t{two}\t"
+        alternatives = pieces.alternatives_cell(result, index)
+        if gene_warnings and warnings:
+            warnings = f"{gene_warnings} | {warnings}"
+        else:
+            warnings = gene_warnings or warnings
+        tail = f"\t{alternatives}\t{warnings}\t\n"
+        for middle in middles:
+            lines.append(f"{prefix}{head}\t{gene_cells}{middle}{tail}")
+    return "".join(lines)
+
+
+def compact_line(pieces: _Pieces, sample: str | None, result: Composition) -> str:
+    """One compact record as a JSON line (the same as ``compact_record`` of the Report)."""
+    warnings = f',"warnings":{_json_text(list(result.warnings))}' if result.warnings else ""
+    return (
+        f'{{"sample":{_json_text(sample)},"status":"ok","schema_version":1,'
+        f'"guidelines":{pieces.compact_head(result.selection)},'
+        f'"genes":{{"TPMT":{pieces.compact_gene(result.tpmt)},'
+        f'"NUDT15":{pieces.compact_gene(result.nudt15)}}},'
+        f'"recommendations":{pieces.compact_rows_json(result)}{warnings}}}\n'
+    )
+
+
+def error_line(sample: str, message: str) -> str:
+    """An error record as a JSON line."""
+    return _json_text({"sample": sample, "status": "error", "message": message}) + "\n"
+
+
+def render_batch(
+    records: Iterable[BatchRecord], output_format: str, compact: bool = False
+) -> Iterator[str]:
+    """Text chunks for each record, in input order."""
+    pieces = _Pieces()
     if output_format == "tsv":
         yield "\t".join(TSV_COLUMNS) + "\n"
     for record in records:
-        sample = record.sample
-        if "\t" in sample or "\n" in sample or "\r" in sample:
-            sample = _cell(sample)
-        report = record.report
+        result = record.result
         if output_format == "fhir":
             from tpmt.render.fhir import error_outcome, report_to_bundle
 
+            report = record.report
             if report is None:
                 yield json.dumps(error_outcome(record.sample, record.message or "")) + "\n"
             else:
-                yield (
-                    json.dumps(
-                        report_to_bundle(report.model_copy(update={"sample": record.sample}))
-                    )
-                    + "\n"
-                )
-            continue
-        if report is None:
-            if output_format == "tsv":
+                yield json.dumps(report_to_bundle(report)) + "\n"
+        elif output_format == "tsv":
+            sample = _cell(record.sample)
+            if result is None:
                 empty = [""] * (len(TSV_COLUMNS) - 3)
                 yield "\t".join([sample, "error", *empty, _cell(record.message)]) + "\n"
             else:
-                yield (
-                    json.dumps(
-                        {"sample": record.sample, "status": "error", "message": record.message}
-                    )
-                    + "\n"
-                )
-            continue
-        cached = cache.get(id(report))
-        if cached is None or cached[0] is not report:
-            if output_format == "tsv":
-                body = "\n".join(_rows_for(report))
-            else:
-                body = '{"status":"ok",' + report.model_dump_json()[1:]
-            if len(cache) >= 4096:
-                cache.clear()
-            cached = cache[id(report)] = (report, body)
-        if output_format == "tsv":
-            prefix = f"{sample}\tok\t"
-            yield prefix + cached[1].replace("\n", "\n" + prefix) + "\n"
+                yield tsv_record(pieces, sample, result)
+        elif result is None:
+            yield error_line(record.sample, record.message or "")
+        elif compact:
+            yield compact_line(pieces, record.sample, result)
         else:
-            plain = sample.isascii() and sample.isprintable() and '"' not in sample
-            name = f'"{sample}"' if plain and "\\" not in sample else json.dumps(record.sample)
-            yield cached[1].replace('"sample":null', '"sample":' + name, 1) + "\n"
+            yield '{"status":"ok",' + result.report(record.sample).model_dump_json()[1:] + "\n"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from tpmt.guideline_schema import DosingStep, Range, Reference
-from tpmt.models import AdviceAlternative, GeneResult, Recommendation, Report
+from tpmt.models import AdviceAlternative, AlternativeCause, GeneResult, Recommendation, Report
 from tpmt.vocab import Action, Condition, Gene, Phenotype
 
 WIDTH = 100
@@ -153,24 +153,37 @@ def _gene_lines(gene: Gene, result: GeneResult) -> list[str]:
     return lines
 
 
-def alternative_line(alt: AdviceAlternative) -> str:
-    """'if *3B/*3C (TPMT Poor Metabolizer): ...' for a more severe alternative row."""
+def causes_text(because: Sequence[AlternativeCause], more: int) -> str:
+    """'TPMT *3B/*3C (phase)': the diplotypes behind an alternative, grouped by gene and basis."""
     groups: dict[tuple[str, str], list[str]] = {}
-    for cause in alt.because:
+    for cause in because:
         label = cause.diplotype + (f" [{cause.assumption}]" if cause.assumption else "")
         groups.setdefault((cause.gene.value, cause.basis), []).append(label)
     parts = []
     for (gene, basis), labels in groups.items():
         if basis == "untested":
-            extra = alt.more + max(len(labels) - 2, 0)
+            extra = more + max(len(labels) - 2, 0)
             shown = ", ".join(labels[:2]) + (f" or {extra} more" if extra else "")
             parts.append(f"{gene} {shown} (untested positions)")
         else:
             parts.append(f"{gene} {', '.join(labels)} ({basis.replace('_', ' ')})")
-    causes = "; ".join(parts)
-    lookup = " + ".join(f"{g} {SHORT[p]}" for g, p in alt.lookup.items())
-    dosing = "; ".join(describe_step(step) for step in alt.dosing)
-    return f"if {causes} → {lookup}: {dosing} (rule {alt.rule_id})"
+    return "; ".join(parts)
+
+
+def outcome_text(
+    lookup: Mapping[Gene, Phenotype], dosing: Sequence[DosingStep], rule_id: str
+) -> str:
+    """'TPMT PM + NUDT15 IM: <dosing> (rule ...)': what an alternative row advises."""
+    phenotypes = " + ".join(f"{g} {SHORT[p]}" for g, p in lookup.items())
+    return f"{phenotypes}: {'; '.join(describe_step(step) for step in dosing)} (rule {rule_id})"
+
+
+def alternative_line(alt: AdviceAlternative) -> str:
+    """'if *3B/*3C (TPMT Poor Metabolizer): ...' for a more severe alternative row."""
+    return (
+        f"if {causes_text(alt.because, alt.more)} → "
+        f"{outcome_text(alt.lookup, alt.dosing, alt.rule_id)}"
+    )
 
 
 def _recommendation_lines(rec: Recommendation) -> list[str]:

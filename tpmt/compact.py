@@ -1,0 +1,148 @@
+"""The compact record (``--compact``): a sample's calls and advice by rule id, about 1 KB.
+
+Texts, implications and references are left out; every recommendation names its rule id, which
+``tpmt guidelines``/``tpmt.Interpreter().library`` resolve to the full row of the rule set named
+(with its content hash) in ``guidelines``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from tpmt.frozen import FrozenMap
+from tpmt.guideline_schema import DosingStep
+from tpmt.models import (
+    SCHEMA_VERSION,
+    Basis,
+    GeneResult,
+    GuidelineInfo,
+    Recommendation,
+    Report,
+    ReportModel,
+)
+from tpmt.vocab import Action, Classification, Gene, Phenotype, Source
+
+HASH_DIGITS = 16
+DOSING_PATTERN = (
+    r"^(any|malignancy|nonmalignancy) [a-z_]+( [0-9.]+(-[0-9.]+)?%)?( daily| thrice_weekly)?$"
+)
+
+
+class CompactAlternative(ReportModel):
+    """Another diplotype the evidence leaves possible, and the phenotype it would give."""
+
+    diplotype: str
+    basis: Basis
+    phenotype: FrozenMap[Source, Phenotype]
+    assumption: str | None = None
+
+
+class CompactGene(ReportModel):
+    """One gene: the call, its phenotype per guideline source, and what else is possible."""
+
+    diplotype: str | None
+    phenotype: FrozenMap[Source, Phenotype]
+    presumptive: bool = False
+    alternatives: tuple[CompactAlternative, ...] = ()
+
+
+class CompactRecommendation(ReportModel):
+    """One recommendation row (keyed by its rule id), with its strength and dosing in short form."""
+
+    strength: Classification | None = None
+    dosing: tuple[str, ...] = Field(
+        description="per step: '<condition> <action>[ <min>[-<max>]%][ <frequency>]', "
+        "e.g. 'malignancy reduce_dose 30-80% daily'",
+        json_schema_extra={"items": {"pattern": DOSING_PATTERN}},
+    )
+    alternatives: tuple[str, ...] = Field(
+        default=(), description="rule ids of the more severe rows the evidence leaves possible"
+    )
+
+
+class CompactRecord(ReportModel):
+    """One sample in compact form (a line of ``--format jsonl --compact``)."""
+
+    sample: str | None
+    status: Literal["ok"]
+    schema_version: Literal[1]
+    guidelines: FrozenMap[str, str] = Field(
+        description=f"rule-set id → first {HASH_DIGITS} hex digits of its content SHA-256"
+    )
+    genes: FrozenMap[Gene, CompactGene]
+    recommendations: FrozenMap[str, CompactRecommendation] = Field(
+        description="rule id ('<rule-set id>:<drug>.<row>') → the row, in report order"
+    )
+    warnings: tuple[str, ...] = ()
+
+
+def _percent(value: float) -> str:
+    return f"{value:g}"
+
+
+def short_dosing(step: DosingStep) -> str:
+    """'malignancy reduce_dose 30-80% daily' for a dosing step."""
+    parts = [step.condition.value, step.action.value]
+    percent = step.percent_of_standard
+    if percent is not None and step.action in (Action.REDUCE_DOSE, Action.STANDARD_DOSE):
+        if percent.max is None:
+            parts.append(f"{_percent(percent.min)}+%")
+        elif percent.max == percent.min:
+            parts.append(f"{_percent(percent.min)}%")
+        else:
+            parts.append(f"{_percent(percent.min)}-{_percent(percent.max)}%")
+    if step.frequency is not None:
+        parts.append(step.frequency.value)
+    return " ".join(parts)
+
+
+def compact_gene(result: GeneResult) -> CompactGene:
+    """The compact form of one gene's result."""
+    return CompactGene(
+        diplotype=result.diplotype,
+        phenotype=result.phenotype,
+        presumptive=result.presumptive,
+        alternatives=tuple(
+            CompactAlternative(
+                diplotype=a.diplotype,
+                basis=a.basis,
+                phenotype=a.phenotype,
+                assumption=a.assumption,
+            )
+            for a in result.alternatives
+        ),
+    )
+
+
+def compact_recommendation(
+    rec: Recommendation, alternatives: tuple[str, ...]
+) -> CompactRecommendation:
+    """The compact form of a row, with the rule ids of its more severe alternatives."""
+    return CompactRecommendation(
+        strength=rec.classification,
+        dosing=tuple(short_dosing(step) for step in rec.dosing),
+        alternatives=alternatives,
+    )
+
+
+def compact_guidelines(guidelines: tuple[GuidelineInfo, ...]) -> dict[str, str]:
+    """Rule-set id → hash prefix."""
+    return {info.id: info.sha256[:HASH_DIGITS] for info in guidelines}
+
+
+def compact_record(report: Report) -> CompactRecord:
+    """The compact record of a whole Report."""
+    return CompactRecord(
+        sample=report.sample,
+        status="ok",
+        schema_version=SCHEMA_VERSION,
+        guidelines=compact_guidelines(report.guidelines),
+        genes={gene: compact_gene(result) for gene, result in report.genes.items()},
+        recommendations={
+            rec.rule_id: compact_recommendation(rec, tuple(a.rule_id for a in rec.alternatives))
+            for rec in report.recommendations
+        },
+        warnings=report.warnings,
+    )
