@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tpmt.calling.run import call_file
+from tpmt.calling.run import call_samples
 from tpmt.interpreter import Interpreter
 from tpmt.render.calls import render_call_results
 from tpmt.vocab import Gene
@@ -82,7 +82,7 @@ def measure(path: Path, output_format: str) -> None:
     interpreter.interpret(tpmt="*1/*1")  # load the rule sets before the clock starts
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
-    names, results = call_file(interpreter, path)
+    names, results = call_samples(interpreter, path)
     with open(os.devnull, "w") as sink:
         for text, _ in render_call_results(results, output_format):
             sink.write(text)

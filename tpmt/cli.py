@@ -184,17 +184,27 @@ def call(
         int,
         typer.Option("--min-dp", min=0, help="Read depth (MIN_DP in blocks) below this fails."),
     ] = 10,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="With json/jsonl: calls and advice by rule id only (tpmt schema --record "
+            "compact).",
+        ),
+    ] = False,
 ) -> None:
     """Call TPMT and NUDT15 diplotypes from variant data, then interpret each sample."""
     from tpmt.calling.options import CallOptions
-    from tpmt.calling.run import VARIANT_ONLY, call_file
+    from tpmt.calling.run import VARIANT_ONLY, call_samples
     from tpmt.interpreter import default_interpreter
     from tpmt.render.calls import render_call_results
 
     options = CallOptions(min_gq=min_gq, min_dp=min_dp, assume_reference=assume_reference)
+    if compact and output_format not in (CallFormat.json, CallFormat.jsonl):
+        raise typer.BadParameter("--compact needs --format json or jsonl", param_hint="--compact")
 
     def start() -> tuple[list[str], object]:
-        return call_file(default_interpreter(), file, sample, drug, guideline, options)
+        return call_samples(default_interpreter(), file, sample, drug, guideline, options)
 
     names, results = _run(start)
     variant_only: list[str] = []
@@ -217,7 +227,8 @@ def call(
         )
         raise typer.Exit(3)
     failed = 0
-    for chunk, ok in render_call_results(results, output_format.value):  # type: ignore[arg-type]
+    rendered = render_call_results(results, output_format.value, compact)  # type: ignore[arg-type]
+    for chunk, ok in rendered:
         typer.echo(chunk, nl=False)
         failed += not ok
     if variant_only:

@@ -286,30 +286,32 @@ class Interpreter:
             lambda: {g: AlleleMatcher(d) for g, d in primary.definitions.items()},
         )
 
-    def variant_fragments(
+    def variant_gene(
+        self, gene: Gene, call: GeneCall | None, selection: Selection
+    ) -> tuple[GeneOutcome, GeneFragment]:
+        """One gene called from variant data (see tpmt.calling): its outcome and fragment."""
+        matcher = self.matchers(selection.rule_sets).get(gene)
+        outcome = variant_outcome(gene, call, matcher)
+        return outcome, self.gene_fragment(outcome, selection)
+
+    def compose_called(
         self,
-        calls: dict[Gene, GeneCall | None],
+        genes: dict[Gene, tuple[GeneOutcome, GeneFragment]],
         selection: Selection,
         notes: Sequence[str] = (),
-    ) -> dict[Gene, GeneFragment]:
-        """The gene fragments of genes called from variant data (see tpmt.calling)."""
-        matchers = self.matchers(selection.rule_sets)
-        outcomes = {
-            gene: variant_outcome(gene, calls.get(gene), matchers.get(gene)) for gene in Gene
-        }
-        if all(isinstance(o.gene_input, NotTested) for o in outcomes.values()):
-            reasons = " ".join(
-                w for o in outcomes.values() for w in [*o.warnings, *o.limitations, *notes]
-            )
-            seen = [
-                f"{o.gene} {'/'.join(c.diplotype)}" for o in outcomes.values() for c in o.candidates
-            ]
+    ) -> Composition:
+        """The composition of called genes; InputError when neither gene has anything usable."""
+        outcomes = [outcome for outcome, _ in genes.values()]
+        if all(isinstance(o.gene_input, NotTested) for o in outcomes):
+            reasons = " ".join(w for o in outcomes for w in [*o.warnings, *o.limitations, *notes])
+            seen = [f"{o.gene} {'/'.join(c.diplotype)}" for o in outcomes for c in o.candidates]
             if seen:
                 reasons += (
                     " Unusable calls showed non-reference alleles: " + ", ".join(seen[:5]) + "."
                 )
             raise InputError(f"nothing to interpret. {reasons}")
-        return {gene: self.gene_fragment(outcomes[gene], selection) for gene in Gene}
+        tpmt, nudt15 = genes[Gene.TPMT][1], genes[Gene.NUDT15][1]
+        return self._composition(selection, tpmt, nudt15, tuple(notes))
 
     def compose_variants(
         self,
@@ -318,8 +320,8 @@ class Interpreter:
         notes: Sequence[str] = (),
     ) -> Composition:
         """What genes called from variant data are made into (see tpmt.calling)."""
-        genes = self.variant_fragments(calls, selection, notes)
-        return self._composition(selection, genes[Gene.TPMT], genes[Gene.NUDT15], tuple(notes))
+        genes = {gene: self.variant_gene(gene, calls.get(gene), selection) for gene in Gene}
+        return self.compose_called(genes, selection, notes)
 
     def interpret_variants(
         self,

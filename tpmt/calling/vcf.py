@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tpmt.cache import Memo
 from tpmt.calling.caller import AlleleMatcher
 from tpmt.calling.genotypes import ASSUMED_REFERENCE, REF, SiteGenotype, canonical, merge, uncalled
 from tpmt.calling.options import DEFAULT_OPTIONS, CallOptions
@@ -18,6 +20,7 @@ GRCH37_WORDS = re.compile(r"grch37|hg19|b37|hs37|human_g1k_v37", re.IGNORECASE)
 CHROMOSOMES = {"TPMT": "6", "NUDT15": "13"}
 SampleGenotypes = dict[str, dict[int, SiteGenotype]]  # gene -> position -> genotype
 SampleRecord = tuple[str, object, SampleGenotypes]  # name, genotype signature, genotypes
+CHUNK = 4_096  # samples whose signatures are computed together
 MISSING_INT = -1  # cyvcf2 gives large negative sentinels for missing integer FORMAT values
 
 
@@ -128,12 +131,21 @@ def _row(gene: str, record: Any, positions: set[int]) -> _Row | None:
         target or record.POS,
         tuple(tokens),
         end,
-        record.genotype.array(),
+        _compact_genotypes(record.genotype.array()),
         ps,
         tuple(alleles),
         None if verdict in (None, "PASS", ".") else str(verdict),
         quality,
     )
+
+
+def _compact_genotypes(array: Any) -> Any:
+    """The genotype array in the smallest integer type that holds it (int8 for most files)."""
+    import numpy as np
+
+    if array.size and -128 <= array.min() and array.max() <= 127:
+        return array.astype(np.int8)
+    return array
 
 
 def _column(values: Any) -> Any:
@@ -176,24 +188,40 @@ def _records(
     options: CallOptions,
     genes_seen: set[str],
 ) -> Iterator[SampleRecord]:
+    """Each wanted sample's signature and genotypes, computed a chunk of samples at a time.
+
+    The signature is the sample's genotype, phase-set and quality-verdict columns as bytes;
+    only one chunk's matrix is in memory at once.
+    """
     import numpy as np
 
-    parts = [row.genotypes.astype(np.int32) for row in rows]
-    parts += [row.phase_sets[:, :1].astype(np.int64) for row in rows if row.phase_sets is not None]
-    for row in rows:
-        for key, values in sorted(row.quality.items()):
-            parts.append(_quality_codes(key, values, options))
-    matrix = np.ascontiguousarray(np.hstack(parts)) if parts else np.zeros((len(index), 0))
-    decoded: dict[bytes, SampleGenotypes] = {}
-    for name in wanted:
-        i = index[name]
-        signature = matrix[i].tobytes()
-        genotypes = decoded.get(signature)
-        if genotypes is None:
-            genotypes = decoded[signature] = _sample_genotypes(
-                i, rows, matchers, options, genes_seen
+    positions = np.array([index[name] for name in wanted], dtype=np.int64)
+    decoded: Memo[bytes, SampleGenotypes] = Memo("decoded genotype patterns", 8_192)
+    for start in range(0, len(wanted), CHUNK):
+        chosen = positions[start : start + CHUNK]
+        parts = [row.genotypes[chosen].astype(np.int32) for row in rows]
+        for row in rows:
+            for key, values in sorted(row.quality.items()):
+                parts.append(_quality_codes(key, values[chosen], options))
+        phase_sets = [row.phase_sets[chosen, :1] for row in rows if row.phase_sets is not None]
+        matrix = _matrix(parts, len(chosen), np.int32)
+        phases = _matrix(phase_sets, len(chosen), np.int64)  # positions: keep all 64 bits
+        for offset, i in enumerate(chosen.tolist()):
+            signature = matrix[offset].tobytes() + phases[offset].tobytes()
+            genotypes = decoded.get(
+                signature,
+                partial(_sample_genotypes, i, rows, matchers, options, genes_seen),
             )
-        yield name, signature, genotypes
+            yield wanted[start + offset], signature, genotypes
+
+
+def _matrix(parts: list[Any], height: int, dtype: Any) -> Any:
+    """The columns side by side, one row per sample, in one integer type."""
+    import numpy as np
+
+    if not parts:
+        return np.zeros((height, 0), dtype=dtype)
+    return np.ascontiguousarray(np.hstack([part.astype(dtype) for part in parts]))
 
 
 def _quality_codes(key: str, values: Any, options: CallOptions) -> Any:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
+from pydantic_core import to_json
+
 from tpmt.advice import slot_causes
 from tpmt.batch import BatchRecord
 from tpmt.cache import Identity, Memo
@@ -20,6 +22,7 @@ from tpmt.compact import compact_gene, compact_guidelines, compact_recommendatio
 from tpmt.compose import Composition, GeneFragment, Selection
 from tpmt.guideline_schema import DosingStep
 from tpmt.models import GeneResult, Recommendation, Report
+from tpmt.render.report_json import ReportJson
 from tpmt.render.text import alternative_line, causes_text, outcome_text
 from tpmt.vocab import Gene, Source
 
@@ -124,7 +127,7 @@ def report_tsv_lines(report: Report) -> list[str]:
     return lines
 
 
-class _Pieces:
+class Pieces:
     """The rendered pieces of one output, memoised per fragment (keyed by serial numbers)."""
 
     def __init__(self) -> None:
@@ -210,10 +213,10 @@ class _Pieces:
 
 
 def _json_text(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return to_json(value).decode()
 
 
-def tsv_record(pieces: _Pieces, sample: str, result: Composition) -> str:
+def tsv_record(pieces: Pieces, sample: str, result: Composition) -> str:
     """The TSV lines of one sample's result."""
     tpmt, nudt15 = result.tpmt, result.nudt15
     gene_warnings = _joined(pieces.gene_warnings(tpmt), pieces.gene_warnings(nudt15))
@@ -236,7 +239,7 @@ def tsv_record(pieces: _Pieces, sample: str, result: Composition) -> str:
     return "".join(lines)
 
 
-def compact_line(pieces: _Pieces, sample: str | None, result: Composition) -> str:
+def compact_line(pieces: Pieces, sample: str | None, result: Composition) -> str:
     """One compact record as a JSON line (the same as ``compact_record`` of the Report)."""
     warnings = f',"warnings":{_json_text(list(result.warnings))}' if result.warnings else ""
     return (
@@ -257,7 +260,8 @@ def render_batch(
     records: Iterable[BatchRecord], output_format: str, compact: bool = False
 ) -> Iterator[str]:
     """Text chunks for each record, in input order."""
-    pieces = _Pieces()
+    pieces = Pieces()
+    full = ReportJson()
     if output_format == "tsv":
         yield "\t".join(TSV_COLUMNS) + "\n"
     for record in records:
@@ -282,4 +286,4 @@ def render_batch(
         elif compact:
             yield compact_line(pieces, record.sample, result)
         else:
-            yield '{"status":"ok",' + result.report(record.sample).model_dump_json()[1:] + "\n"
+            yield '{"status":"ok",' + full.line(result, record.sample)[1:] + "\n"

@@ -1,14 +1,20 @@
-"""Render per-sample results of ``tpmt call``: text, JSON, JSON lines or one TSV row each."""
+"""Render per-sample results of ``tpmt call``: text, JSON, JSON lines (full or compact), FHIR,
+or one TSV row each."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from functools import partial
 
+from tpmt.cache import Identity, Memo
+from tpmt.compose import Composition
 from tpmt.errors import InputError
-from tpmt.models import Report
+from tpmt.models import GeneResult
+from tpmt.render.batch import MEMO_SIZE, Pieces, compact_line, error_line
+from tpmt.render.report_json import ReportJson
 from tpmt.render.text import render_report
-from tpmt.vocab import Gene, Source
+from tpmt.vocab import Source
 
 TSV_COLUMNS = [
     "sample",
@@ -33,68 +39,67 @@ def _clean(value: str) -> str:
     return value.replace("\t", " ").replace("\n", " ")
 
 
-def tsv_row(name: str, result: Report | InputError) -> str:
-    """One sample as a TSV line (errors keep their row, with the message in ``warnings``)."""
-    if isinstance(result, InputError):
-        cells = [name, "error"] + [""] * (len(TSV_COLUMNS) - 3) + [str(result)]
-        return "\t".join(_clean(c) for c in cells) + "\n"
-    cells = [name, "ok"]
-    for gene in Gene:
-        g = result.genes[gene]
-        cells += [
-            g.diplotype or "",
-            ("yes" if g.presumptive else "no") if g.diplotype else "",
-            g.phenotype.get(Source.CPIC, ""),
-            g.phenotype.get(Source.DPWG, ""),
-            ";".join(f"{a.diplotype} ({a.basis})" for a in g.alternatives),
-            ";".join(g.evidence.uncalled) if g.evidence else "",
-        ]
-    notes = [
-        *result.warnings,
-        *(w for g in result.genes.values() for w in [*g.limitations, *g.warnings]),
+def _gene_cells(g: GeneResult) -> list[str]:
+    return [
+        g.diplotype or "",
+        ("yes" if g.presumptive else "no") if g.diplotype else "",
+        g.phenotype.get(Source.CPIC, ""),
+        g.phenotype.get(Source.DPWG, ""),
+        ";".join(f"{a.diplotype} ({a.basis})" for a in g.alternatives),
+        ";".join(g.evidence.uncalled) if g.evidence else "",
     ]
+
+
+def tsv_body(result: Composition) -> str:
+    """A sample's TSV cells after its name (and a newline)."""
+    genes = [result.tpmt.result, result.nudt15.result]
+    cells = ["ok", *_gene_cells(genes[0]), *_gene_cells(genes[1])]
+    notes = [*result.warnings, *(w for g in genes for w in [*g.limitations, *g.warnings])]
     cells.append(" | ".join(notes))
     return "\t".join(_clean(str(c)) for c in cells) + "\n"
 
 
+def tsv_error(name: str, error: InputError) -> str:
+    """An error row: the message in ``warnings``."""
+    cells = [name, "error"] + [""] * (len(TSV_COLUMNS) - 3) + [str(error)]
+    return "\t".join(_clean(c) for c in cells) + "\n"
+
+
 def render_call_results(
-    results: Iterable[tuple[str, Report | InputError]], output_format: str
+    results: Iterable[tuple[str, Composition | InputError]],
+    output_format: str,
+    compact: bool = False,
 ) -> Iterator[tuple[str, bool]]:
     """Yield (text, succeeded) per sample; TSV starts with its header line."""
     if output_format == "tsv":
         yield "\t".join(TSV_COLUMNS) + "\n", True
-    # samples with the same genotypes share one report body (model_copy keeps the same
-    # ``genes`` object), so its JSON is rendered once and only the sample name is patched in
-    json_cache: dict[int, tuple[str, object]] = {}
+    bodies: Memo[Identity, str] = Memo("call TSV rows", MEMO_SIZE)
+    pieces = Pieces()
+    full = ReportJson()
     for name, result in results:
-        ok = isinstance(result, Report)
-        if output_format == "tsv":
-            yield tsv_row(name, result), ok
-        elif output_format == "fhir":
-            from tpmt.render.fhir import error_outcome, report_to_bundle
+        if isinstance(result, InputError):
+            if output_format == "tsv":
+                yield tsv_error(name, result), False
+            elif output_format == "fhir":
+                from tpmt.render.fhir import error_outcome
 
-            resource = (
-                error_outcome(name, str(result))
-                if isinstance(result, InputError)
-                else report_to_bundle(result)
-            )
-            yield json.dumps(resource) + "\n", ok
-        elif isinstance(result, InputError):
-            record = {"sample": name, "status": "error", "message": str(result)}
-            text = (
-                json.dumps(record) + "\n"
-                if output_format in ("jsonl", "json")
-                else (f"== {name}: error: {result}\n\n")
-            )
-            yield text, False
+                yield json.dumps(error_outcome(name, str(result))) + "\n", False
+            elif output_format in ("jsonl", "json"):
+                yield error_line(name, str(result)), False
+            else:
+                yield f"== {name}: error: {result}\n\n", False
+        elif output_format == "tsv":
+            body = bodies.get(Identity(result), partial(tsv_body, result))
+            yield f"{_clean(name)}\t{body}", True
+        elif output_format == "fhir":
+            from tpmt.render.fhir import report_to_bundle
+
+            yield json.dumps(report_to_bundle(result.report(name))) + "\n", True
+        elif compact:
+            yield compact_line(pieces, name, result), True
         elif output_format == "jsonl":
-            cached = json_cache.get(id(result.genes))
-            if cached is None or cached[1] is not result.genes:
-                body = result.model_copy(update={"sample": None}).model_dump_json()
-                cached = json_cache[id(result.genes)] = (body, result.genes)
-            line = cached[0].replace('"sample":null', '"sample":' + json.dumps(name), 1)
-            yield line + "\n", True
+            yield full.line(result, name) + "\n", True
         elif output_format == "json":
-            yield result.model_dump_json(indent=2) + "\n", True
+            yield result.report(name).model_dump_json(indent=2) + "\n", True
         else:
-            yield f"== sample {name}\n" + render_report(result) + "\n", True
+            yield f"== sample {name}\n" + render_report(result.report(name)) + "\n", True
