@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, NamedTuple
 
-from tpmt.compose import Composition
+from tpmt.compose import Composition, Selection
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter, default_interpreter
 from tpmt.models import Report
@@ -92,14 +92,20 @@ def interpret_prepared(
     engine = interpreter or default_interpreter()
     guideline_list = None if guidelines is None else tuple(guidelines)
     default_drugs = None if drugs is None else tuple(drugs)
-    compose = engine.compose
+    compose = engine.compose_selected
+    default: Selection | None = None
     for number, sample, tpmt, nudt15, drug_cell, error in rows:
         if error is not None:
             yield BatchRecord(number, sample, None, error)
             continue
         try:
-            chosen = _drugs(drug_cell) or default_drugs
-            result = compose(tpmt, nudt15, chosen, guideline_list)
+            chosen = _drugs(drug_cell) if drug_cell else None
+            if chosen:
+                selection = engine.selection(chosen, guideline_list)
+            else:
+                default = default or engine.selection(default_drugs, guideline_list)
+                selection = default
+            result = compose(selection, tpmt, nudt15)
         except TpmtError as exc:
             yield BatchRecord(number, sample, None, str(exc))
         else:

@@ -57,6 +57,17 @@ class Memo(Generic[K, V]):
                     del self._data[old]
             return self._data.setdefault(key, value)
 
+    def call(self, key: K, function: Callable[..., V], *args: object) -> V:
+        """The value for ``key``, computed by ``function(*args)`` on a miss (no closure needed)."""
+        found = self._data.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        return self.get(key, lambda: function(*args))
+
+    def peek(self, key: K) -> V | None:
+        """The value for ``key`` if present (the fast path: no closure for ``get`` to call)."""
+        return self._data.get(key)
+
     def __len__(self) -> int:
         return len(self._data)
 

@@ -55,6 +55,7 @@ class Selection:
     drugs: tuple[Drug, ...]
     guidelines: tuple[GuidelineInfo, ...]
     key: tuple[str, ...]  # the rule sets' content hashes
+    serial: int = field(default_factory=lambda: next(_SERIALS))  # (memo keys)
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +69,7 @@ class GeneFragment:
     choice_ids: tuple[int, ...]  # per rule set: a number for the choices (0: nothing varies)
     steps: tuple[KeyedStep, ...]
     facts: tuple[tuple[str, str], ...]  # per rule set: the phenotype fact (phenotype, by)
+    facts_id: int  # a number for ``facts`` (memo keys)
     serial: int  # of the options, shared by the spellings of one input (memo keys)
     key: int = field(default_factory=lambda: next(_SERIALS))  # of this fragment (memo keys)
 
@@ -141,7 +143,7 @@ def gene_fragment(
     selection: Selection,
     evaluator: Evaluator,
     phenotype_of: PhenotypeOf,
-    choice_id: Callable[[Choices], int],
+    number: Callable[[object], int],
 ) -> GeneFragment:
     """Phenotypes (with the minimum-panel rule), alternatives, the GeneResult and its steps."""
     rule_sets = selection.rule_sets
@@ -169,9 +171,10 @@ def gene_fragment(
         tuple(evaluations),
         options,
         phenotype_choices,
-        tuple(choice_id(c) if len(c) > 1 else 0 for c in phenotype_choices),
+        tuple(number(c) if len(c) > 1 else 0 for c in phenotype_choices),
         _keyed(steps),
         facts,
+        number(facts),
         next(_SERIALS),
     )
 
@@ -225,12 +228,12 @@ class Advisor(Protocol):
     def slots(self, composition: Composition, index: int) -> tuple[Slot, ...]: ...
 
 
-@dataclass(frozen=True, eq=False)
-class Composition:
+class Composition(NamedTuple):
     """A sample's result before its Report is assembled: the fragments it is made of.
 
     Renderers that need only part of a report (batch TSV, compact records) read these
-    directly; ``report()`` assembles the whole immutable Report.
+    directly; ``report()`` assembles the whole immutable Report. (A named tuple: one is made
+    per input row, and it is the cheapest immutable record to make.)
     """
 
     advisor: Advisor

@@ -25,7 +25,7 @@ LOCAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+*/-]*$"
 class StrictModel(BaseModel):
     """Frozen model that refuses keys it does not know."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Reference(StrictModel):

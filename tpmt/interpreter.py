@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tpmt import __version__
-from tpmt.advice import Choices, Slot, plan, with_slots
+from tpmt.advice import Slot, plan, with_slots
 from tpmt.cache import Memo
-from tpmt.calling.caller import AlleleMatcher, GeneCall
 from tpmt.compose import (
     Composition,
     GeneFragment,
@@ -36,8 +37,10 @@ from tpmt.parse import (
     shown,
 )
 from tpmt.report import guideline_info
-from tpmt.variants import variant_outcome
 from tpmt.vocab import Drug, Gene, InputType, Phenotype
+
+if TYPE_CHECKING:  # variant calling is imported on first use: typed lookups start faster
+    from tpmt.calling.caller import AlleleMatcher, GeneCall
 
 DRUG_NAMES = {
     "azathioprine": Drug.AZATHIOPRINE,
@@ -97,7 +100,7 @@ class Interpreter:
         self._decorated_reports: Memo[tuple[int, ...], tuple[Recommendation, ...]] = Memo(
             "report rows with alternatives", 10_000
         )
-        self._choice_ids: Memo[Choices, int] = Memo("phenotype choices", 10_000)
+        self._numbers: Memo[object, int] = Memo("choices and facts numbers", 10_000)
         self._serials = itertools.count(1)
         self._plans: Memo[tuple[object, ...], tuple[Slot, ...]] = Memo(
             "row × phenotype choices → more severe rows", 20_000
@@ -130,6 +133,9 @@ class Interpreter:
         """The rule sets and drugs of a call (resolved once per distinct argument)."""
         drug_key = None if drugs is None else tuple(drugs)
         guideline_key = None if guidelines is None else tuple(guidelines)
+        found = self._selections.peek((drug_key, guideline_key))
+        if found is not None:
+            return found
 
         def resolve() -> Selection:
             rule_sets = tuple(self.rule_sets(guideline_key))
@@ -147,7 +153,12 @@ class Interpreter:
         guidelines: Iterable[str] | None = None,
     ) -> Composition:
         """What one sample's typed results are made into, before the Report is assembled."""
-        selection = self.selection(drugs, guidelines)
+        return self.compose_selected(self.selection(drugs, guidelines), tpmt, nudt15)
+
+    def compose_selected(
+        self, selection: Selection, tpmt: str | None, nudt15: str | None
+    ) -> Composition:
+        """``compose`` for a selection already resolved (batches resolve it once)."""
         one = self._spelling(Gene.TPMT, tpmt, selection)
         two = self._spelling(Gene.NUDT15, nudt15, selection)
         if one.result.input_type is two.result.input_type is InputType.NOT_TESTED:
@@ -172,19 +183,27 @@ class Interpreter:
         nudt15: GeneFragment,
         warnings: tuple[str, ...] = (),
     ) -> Composition:
-        def build() -> PlainAdvice:
-            fragments = [
-                self.rows(rule_set, tpmt.evaluations[n], nudt15.evaluations[n])
-                for n, rule_set in enumerate(selection.rule_sets)
-            ]
-            return plain_advice(selection, fragments)
-
-        key = (selection.key, selection.drugs, tpmt.facts, nudt15.facts)
-        advice = self._advice.get(key, build)
+        key = (selection.serial, tpmt.facts_id, nudt15.facts_id)
+        advice = self._advice.peek(key)
+        if advice is None:
+            advice = self._advice.get(key, partial(self._plain_advice, selection, tpmt, nudt15))
         return Composition(self, self.version, selection, tpmt, nudt15, advice, warnings)
+
+    def _plain_advice(
+        self, selection: Selection, tpmt: GeneFragment, nudt15: GeneFragment
+    ) -> PlainAdvice:
+        """The rows of every rule set for the genes' phenotype facts, in report order."""
+        fragments = [
+            self.rows(rule_set, tpmt.evaluations[n], nudt15.evaluations[n])
+            for n, rule_set in enumerate(selection.rule_sets)
+        ]
+        return plain_advice(selection, fragments)
 
     def _spelling(self, gene: Gene, raw: str | None, selection: Selection) -> GeneFragment:
         """The gene fragment for the input as typed (memoised per spelling)."""
+        found = self._spelled.peek((gene, raw, selection.serial))
+        if found is not None:
+            return found
 
         def build() -> GeneFragment:
             gene_input = parse_gene_input(raw, gene)
@@ -197,14 +216,15 @@ class Interpreter:
             canonical = self._typed.get((gene, gene_input.key, selection.key), typed)
             return canonical.with_input(raw)
 
-        return self._spelled.get((gene, raw, selection.key), build)
+        return self._spelled.get((gene, raw, selection.serial), build)
 
     def gene_fragment(self, outcome: GeneOutcome, selection: Selection) -> GeneFragment:
         """One gene's fragment (not memoised: callers key it by what the outcome came from)."""
-        return gene_fragment(outcome, selection, self.evaluator, self.phenotype_of, self._choice_id)
+        return gene_fragment(outcome, selection, self.evaluator, self.phenotype_of, self._number)
 
-    def _choice_id(self, choices: Choices) -> int:
-        return self._choice_ids.get(choices, lambda: next(self._serials))
+    def _number(self, value: object) -> int:
+        """A number standing for a hashable value (equal values, equal numbers)."""
+        return self._numbers.get(value, lambda: next(self._serials))
 
     def rows(self, rule_set: RuleSet, tpmt: GeneEvaluation, nudt15: GeneEvaluation) -> RowsFragment:
         """The recommendation rows for two genes' phenotype facts (memoised per fact pair)."""
@@ -280,6 +300,8 @@ class Interpreter:
 
     def matchers(self, rule_sets: Sequence[RuleSet]) -> dict[Gene, AlleleMatcher]:
         """Allele matchers from the first selected rule set's definitions (compiled once)."""
+        from tpmt.calling.caller import AlleleMatcher
+
         primary = rule_sets[0]
         return self._matchers.get(
             primary.sha256,
@@ -290,6 +312,8 @@ class Interpreter:
         self, gene: Gene, call: GeneCall | None, selection: Selection
     ) -> tuple[GeneOutcome, GeneFragment]:
         """One gene called from variant data (see tpmt.calling): its outcome and fragment."""
+        from tpmt.variants import variant_outcome
+
         matcher = self.matchers(selection.rule_sets).get(gene)
         outcome = variant_outcome(gene, call, matcher)
         return outcome, self.gene_fragment(outcome, selection)

@@ -35,7 +35,7 @@ def assemble(model: type[M], **values: object) -> M:
 class ReportModel(BaseModel):
     """Frozen, closed model used for every part of a report."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class GuidelineInfo(ReportModel):

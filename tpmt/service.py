@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tpmt.batch import interpret_prepared, prepare_row, row_from_json
+from tpmt.batch import BatchRecord, Prepared, interpret_prepared, prepare_row, row_from_json
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter
+from tpmt.render.batch import Pieces, compact_line, error_line
 from tpmt.render.listing import guidelines_data
+from tpmt.render.report_json import ReportJson
 
-DEFAULT_MAX_BODY = 1_000_000  # bytes
-MAX_BATCH_ROWS = 10_000
+DEFAULT_MAX_BODY = 64_000_000  # bytes: about 500,000 typical rows
+MAX_BATCH_ROWS = 500_000
+CHUNK_ROWS = 256  # records computed per step of the streamed answer
 
 
 class InterpretRequest(BaseModel):
@@ -139,56 +145,106 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
                 "required": True,
             }
         },
+        responses={413: {"description": "body or row count over the limit"}},
     )
-    async def batch(request: Request) -> Response:
+    async def batch(request: Request, compact: bool = False) -> Response:
+        """Interpret rows (a JSON list or JSON lines); the answer is a JSON list, streamed.
+
+        The rows are interpreted in a worker thread, a chunk at a time, so the server keeps
+        answering other requests; ``compact=true`` gives compact records (about 1.5 KB each).
+        """
         raw = await request.body()
         rows = _batch_rows(raw, request.headers.get("content-type", ""))
         records = interpret_prepared(rows, interpreter=engine)
-        out = []
-        for record in records:
-            if record.report is not None:
-                out.append(
-                    '{"sample":'
-                    + json.dumps(record.sample)
-                    + ',"status":"ok","report":'
-                    + record.report.model_dump_json()
-                    + "}"
-                )
-            else:
-                out.append(
-                    json.dumps(
-                        {"sample": record.sample, "status": "error", "message": record.message}
-                    )
-                )
-        return Response("[" + ",".join(out) + "]", media_type="application/json")
+        return StreamingResponse(_record_chunks(records, compact), media_type="application/json")
 
     return BodyLimit(app, max_body)
 
 
-def _batch_rows(raw: bytes, content_type: str) -> list[tuple[Any, ...]]:
-    """Rows from a JSON list or JSON lines; a malformed body is a 400."""
+def _record_chunks(records: Iterator[BatchRecord], compact: bool) -> Iterator[str]:
+    """The JSON list of batch records, CHUNK_ROWS records a chunk (each chunk computed when the
+    response asks for it, in Starlette's thread pool: never on the event loop)."""
+    pieces = Pieces()
+    full = ReportJson()
+    first = True
+    chunk: list[str] = ["["]
+    for record in records:
+        chunk.append("" if first else ",")
+        first = False
+        result = record.result
+        if result is None:
+            chunk.append(error_line(record.sample, record.message or "").rstrip("\n"))
+        elif compact:
+            chunk.append(compact_line(pieces, record.sample, result).rstrip("\n"))
+        else:
+            sample = to_json(record.sample).decode()
+            chunk.append(
+                f'{{"sample":{sample},"status":"ok","report":{full.line(result, record.sample)}}}'
+            )
+        if len(chunk) >= 2 * CHUNK_ROWS:
+            yield "".join(chunk)
+            chunk = []
+    chunk.append("]")
+    yield "".join(chunk)
+
+
+def _json_items(text: str) -> Iterator[Any]:
+    """The items of a JSON list, decoded one at a time (ValueError if it is not one)."""
+    decoder = json.JSONDecoder()
+    at = _skip(text, 0)
+    if not text.startswith("[", at):
+        raise ValueError("body must be a JSON list of objects (or JSON lines)")
+    at = _skip(text, at + 1)
+    if text.startswith("]", at):
+        return
+    while True:
+        item, at = decoder.raw_decode(text, at)
+        yield item
+        at = _skip(text, at)
+        if text.startswith("]", at):
+            if _skip(text, at + 1) != len(text):
+                raise ValueError("text after the end of the JSON list")
+            return
+        if not text.startswith(",", at):
+            raise ValueError(f"expected ',' or ']' at character {at}")
+        at = _skip(text, at + 1)
+
+
+def _skip(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
+
+
+def _batch_rows(raw: bytes, content_type: str) -> Iterator[Prepared]:
+    """Rows from a JSON list or JSON lines, decoded as they are interpreted.
+
+    The body is checked whole first (400 for a malformed body, 413 over MAX_BATCH_ROWS), so
+    the streamed answer never stops half-way.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise HTTPException(400, "body is not UTF-8") from None
     if "ndjson" in content_type or "jsonl" in content_type:
-        lines = [line for line in text.splitlines() if line.strip()]
-        rows = [prepare_row(n, row_from_json(line, n)) for n, line in enumerate(lines, start=1)]
-    else:
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise HTTPException(400, f"body is not JSON: {exc.msg} at line {exc.lineno}") from None
-        if not isinstance(value, list):
-            raise HTTPException(400, "body must be a JSON list of objects (or JSON lines)")
-        rows = [
-            prepare_row(n, item)
-            if isinstance(item, dict)
-            else prepare_row(
-                n, {"sample_id": f"item {n}", "__error__": f"item {n} is not an object"}
-            )
-            for n, item in enumerate(value, start=1)
-        ]
-    if len(rows) > MAX_BATCH_ROWS:
-        raise HTTPException(413, f"{len(rows):,} rows; at most {MAX_BATCH_ROWS:,} per request")
-    return rows
+        count = sum(1 for line in io.StringIO(text) if line.strip())
+        _check_count(count)
+        lines = (line for line in io.StringIO(text) if line.strip())
+        return (prepare_row(n, row_from_json(line, n)) for n, line in enumerate(lines, start=1))
+    try:
+        count = sum(1 for _ in _json_items(text))
+    except ValueError as exc:
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise HTTPException(400, f"body is not a JSON list: {message}") from None
+    _check_count(count)
+    return (
+        prepare_row(n, item)
+        if isinstance(item, dict)
+        else prepare_row(n, {"sample_id": f"item {n}", "__error__": f"item {n} is not an object"})
+        for n, item in enumerate(_json_items(text), start=1)
+    )
+
+
+def _check_count(count: int) -> None:
+    if count > MAX_BATCH_ROWS:
+        raise HTTPException(413, f"{count:,} rows; at most {MAX_BATCH_ROWS:,} per request")

@@ -108,6 +108,34 @@ def _gene_cells(result: GeneResult, source: Source) -> str:
     )
 
 
+def _warnings_cell(result: GeneResult) -> str:
+    return _cell(" | ".join(result.warnings))
+
+
+def _rows_cells(
+    rows: tuple[Recommendation, ...],
+) -> tuple[tuple[Source, str, tuple[str, ...], str], ...]:
+    return tuple((rec.source, *_row_parts(rec)) for rec in rows)
+
+
+def _compact_head(selection: Selection) -> str:
+    return to_json(compact_guidelines(selection.guidelines)).decode()
+
+
+def _compact_gene(result: GeneResult) -> str:
+    return compact_gene(result).model_dump_json(exclude_defaults=True)
+
+
+def _compact_rows(result: Composition) -> str:
+    """The compact ``recommendations`` object of a composition."""
+    parts = []
+    for index, rec in enumerate(result.advice.rows):
+        alternatives = tuple(s.row.rule_id for s in result.advisor.slots(result, index))
+        body = compact_recommendation(rec, alternatives).model_dump_json(exclude_defaults=True)
+        parts.append(f"{to_json(rec.rule_id).decode()}:{body}")
+    return "{" + ",".join(parts) + "}"
+
+
 def _joined(*parts: str) -> str:
     return " | ".join(part for part in parts if part)
 
@@ -140,23 +168,18 @@ class Pieces:
         self.outcomes: Memo[Identity, str] = Memo("alternative outcomes", MEMO_SIZE)
         self.compact_genes: Memo[int, str] = Memo("compact genes", MEMO_SIZE)
         self.compact_rows: Memo[tuple[object, ...], str] = Memo("compact rows", MEMO_SIZE)
-        self.compact_heads: Memo[Identity, str] = Memo("compact guidelines", 64)
+        self.compact_heads: Memo[int, str] = Memo("compact guidelines", 64)
 
     def gene_cells(self, fragment: GeneFragment, source: Source) -> str:
-        return self.genes.get((fragment.key, source), lambda: _gene_cells(fragment.result, source))
+        return self.genes.call((fragment.key, source), _gene_cells, fragment.result, source)
 
     def gene_warnings(self, fragment: GeneFragment) -> str:
-        warnings = fragment.result.warnings
-        return self.warnings.get(fragment.key, lambda: _cell(" | ".join(warnings)))
+        return self.warnings.call(fragment.key, _warnings_cell, fragment.result)
 
     def row_cells(
         self, result: Composition
     ) -> tuple[tuple[Source, str, tuple[str, ...], str], ...]:
-        advice = result.advice
-        return self.rows.get(
-            advice.serial,
-            lambda: tuple((rec.source, *_row_parts(rec)) for rec in advice.rows),
-        )
+        return self.rows.call(result.advice.serial, _rows_cells, result.advice.rows)
 
     def alternatives_cell(self, result: Composition, index: int) -> str:
         """The alternatives cell of row ``index`` (memoised per row and its genes' options)."""
@@ -185,31 +208,14 @@ class Pieces:
         )
 
     def compact_head(self, selection: Selection) -> str:
-        return self.compact_heads.get(
-            Identity(selection),
-            lambda: json.dumps(compact_guidelines(selection.guidelines), separators=(",", ":")),
-        )
+        return self.compact_heads.call(selection.serial, _compact_head, selection)
 
     def compact_gene(self, fragment: GeneFragment) -> str:
-        return self.compact_genes.get(
-            fragment.key,
-            lambda: compact_gene(fragment.result).model_dump_json(exclude_defaults=True),
-        )
+        return self.compact_genes.call(fragment.key, _compact_gene, fragment.result)
 
     def compact_rows_json(self, result: Composition) -> str:
         key = (result.advice.serial, result.tpmt.choice_ids, result.nudt15.choice_ids)
-
-        def render() -> str:
-            parts = []
-            for index, rec in enumerate(result.advice.rows):
-                alternatives = tuple(s.row.rule_id for s in result.advisor.slots(result, index))
-                body = compact_recommendation(rec, alternatives).model_dump_json(
-                    exclude_defaults=True
-                )
-                parts.append(f"{json.dumps(rec.rule_id, ensure_ascii=False)}:{body}")
-            return "{" + ",".join(parts) + "}"
-
-        return self.compact_rows.get(key, render)
+        return self.compact_rows.call(key, _compact_rows, result)
 
 
 def _json_text(value: object) -> str:
