@@ -87,7 +87,8 @@ def run_batch(path: Path, rows: int, options: list[str]) -> str:
     runs = next((line.split()[2] for line in stderr.splitlines() if "stats:" in line), "?")
     code = os.waitstatus_to_exitcode(status)
     return (
-        f"{' '.join(options):<22} {rows / elapsed:>9,.0f} rows/s {elapsed / rows * 1e6:>7.1f} µs/row"
+        f"{' '.join(options):<22} {rows / elapsed:>9,.0f} rows/s "
+        f"{elapsed / rows * 1e6:>7.1f} µs/row"
         f"  peak RSS {usage.ru_maxrss / 1024:>5,.0f} MB  engine evaluations {runs}"
         + ("" if code == 0 else f"  (exit {code})")
     )

@@ -130,11 +130,14 @@ def test_alleles_lists_functions_per_rule_set() -> None:
     assert "*8           Decreased function" in text
 
 
-def test_schema_command_matches_the_published_schema_file() -> None:
-    result = run("schema")
+@pytest.mark.parametrize("record", ["report", "compact"])
+def test_schema_command_matches_the_published_schema_file(record: str) -> None:
+    result = run("schema", "--record", record)
     assert result.exit_code == 0
-    published = (ROOT / "schema" / "report.schema.json").read_text()
+    published = (ROOT / "schema" / f"{record}.schema.json").read_text()
     assert json.loads(result.stdout) == json.loads(published)
+    if record == "report":
+        assert run("schema").stdout == result.stdout
 
 
 def test_version() -> None:

@@ -437,12 +437,29 @@ def alleles(
     typer.echo(_run(work), nl=False)
 
 
-@app.command()
-def schema() -> None:
-    """Print the JSON Schema of the report (--format json output)."""
-    from tpmt.models import Report
+class RecordKind(StrEnum):
+    """Records whose JSON Schema ``tpmt schema`` prints."""
 
-    typer.echo(json.dumps(Report.model_json_schema(), indent=2, sort_keys=True))
+    report = "report"
+    compact = "compact"
+
+
+@app.command()
+def schema(
+    record: Annotated[
+        RecordKind,
+        typer.Option(
+            "--record",
+            help="report: the full report (--format json/jsonl); compact: a --compact record.",
+        ),
+    ] = RecordKind.report,
+) -> None:
+    """Print the JSON Schema of a record (default: the full report)."""
+    if record is RecordKind.compact:
+        from tpmt.compact import CompactRecord as Model
+    else:
+        from tpmt.models import Report as Model  # type: ignore[assignment]
+    typer.echo(json.dumps(Model.model_json_schema(), indent=2, sort_keys=True))
 
 
 def main() -> None:
