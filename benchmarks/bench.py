@@ -2,9 +2,10 @@
 
     python benchmarks/bench.py [--quick]
 
-Figures: engine evaluations per second on distinct facts (no memo), warm ``interpret()``
-calls per second on a realistic input mix (through the memo), cold ``tpmt lookup`` wall
-time (new process each run), and peak memory.
+Figures: engine evaluations per second on distinct facts (the whole chain, no memo), warm
+``interpret()`` calls per second on a realistic input mix (reports composed from memoised
+fragments), cold ``tpmt lookup`` wall time (new process each run), and peak memory. For
+throughput on diverse input see bench_mix.py.
 """
 
 from __future__ import annotations
@@ -71,17 +72,6 @@ def warm_rate(interpreter: Interpreter, calls: int) -> tuple[float, float]:
     return calls / elapsed, elapsed / calls * 1e6
 
 
-def rebuild_rate(interpreter: Interpreter, calls: int) -> float:
-    """Reports rebuilt each call (parse, memoised engine, report models), no report cache."""
-    rng = random.Random(7)
-    population = [pair for pair, weight in MIX for _ in range(weight)]
-    sample = [rng.choice(population) for _ in range(calls)]
-    started = time.perf_counter()
-    for tpmt, nudt15 in sample:
-        interpreter._interpret(tpmt, nudt15, None, None)
-    return calls / (time.perf_counter() - started)
-
-
 def cold_lookup(runs: int) -> list[float]:
     """Wall time of a whole `tpmt lookup` process, runs times."""
     exe = shutil.which("tpmt")
@@ -109,8 +99,6 @@ def main() -> None:
         f"warm interpret() on a realistic mix: {per_second:,.0f} calls/s "
         f"({micros:.2f} µs per call, {calls:,} calls)"
     )
-    rebuilt = rebuild_rate(interpreter, 2_000 if quick else 10_000)
-    print(f"report rebuilt per call (new spelling; engine memoised): {rebuilt:,.0f} calls/s")
     times = cold_lookup(5 if quick else 11)
     print(
         f"cold `tpmt lookup` (new process): median {statistics.median(times) * 1000:.0f} ms, "

@@ -40,7 +40,7 @@ from tpmt.report import (
     recommendations,
     trace_steps,
 )
-from tpmt.vocab import Drug, Gene, Phenotype
+from tpmt.vocab import Drug, Gene, InputType, Phenotype
 
 KeyedStep = tuple[str, TraceStep]  # the trace's sort key (stage order, then rule id)
 _SERIALS = itertools.count(1)  # serial numbers of fragments and rows, never reused
@@ -72,6 +72,7 @@ class GeneFragment:
     facts_id: int  # a number for ``facts`` (memo keys)
     serial: int  # of the options, shared by the spellings of one input (memo keys)
     key: int = field(default_factory=lambda: next(_SERIALS))  # of this fragment (memo keys)
+    not_tested: bool = False  # the gene has no result
 
     @property
     def varies(self) -> bool:
@@ -176,6 +177,7 @@ def gene_fragment(
         facts,
         number(facts),
         next(_SERIALS),
+        not_tested=result.input_type is InputType.NOT_TESTED,
     )
 
 
