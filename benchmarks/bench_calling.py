@@ -77,14 +77,17 @@ def build_vcf(path: Path, interpreter: Interpreter, samples: int, seed: int = 1)
 
 
 def measure(path: Path, output_format: str) -> None:
-    """Run in a fresh process: call every sample of ``path``; print time and peak memory."""
+    """Run in a fresh process: call every sample of ``path``; print time and peak memory.
+
+    ``output_format`` is tsv, jsonl or compact (JSON lines with --compact)."""
     interpreter = Interpreter()
     interpreter.interpret(tpmt="*1/*1")  # load the rule sets before the clock starts
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     names, results = call_samples(interpreter, path)
+    compact = output_format == "compact"
     with open(os.devnull, "w") as sink:
-        for text, _ in render_call_results(results, output_format):
+        for text, _ in render_call_results(results, "jsonl" if compact else output_format, compact):
             sink.write(text)
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -107,6 +110,6 @@ if __name__ == "__main__":
         for count in counts:
             path = Path(folder) / f"population_{count}.vcf"
             build_vcf(path, Interpreter(), count)
-            for output_format in ("tsv", "jsonl"):
+            for output_format in ("tsv", "compact", "jsonl"):
                 command = [sys.executable, __file__, "--measure", str(path), output_format]
                 subprocess.run(command, check=True)

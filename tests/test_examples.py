@@ -39,8 +39,9 @@ def test_there_are_examples() -> None:
     assert len(EXAMPLES) >= 5
 
 
-def test_readme_shows_the_real_output_of_its_example() -> None:
-    example = ROOT / "examples" / "readme-lookup"
+@pytest.mark.parametrize("name", ["readme-lookup", "batch-compact"])
+def test_readme_shows_the_real_output_of_its_example(name: str) -> None:
+    example = ROOT / "examples" / name
     readme = (ROOT / "README.md").read_text()
     command = "$ tpmt " + (example / "args").read_text().strip()
     assert command + "\n" + (example / "stdout").read_text() in readme

@@ -166,6 +166,8 @@ class Pieces:
         )
         self.alternatives: Memo[tuple[int, int, int], str] = Memo("alternatives", MEMO_SIZE)
         self.outcomes: Memo[Identity, str] = Memo("alternative outcomes", MEMO_SIZE)
+        # one gene's causes are that gene's option's own tuple: its text is rendered once
+        self.causes: Memo[tuple[Identity, int], str] = Memo("alternative causes", MEMO_SIZE)
         self.compact_genes: Memo[int, str] = Memo("compact genes", MEMO_SIZE)
         self.compact_rows: Memo[tuple[object, ...], str] = Memo("compact rows", MEMO_SIZE)
         self.compact_heads: Memo[int, str] = Memo("compact guidelines", 64)
@@ -197,7 +199,8 @@ class Pieces:
             lines = []
             for slot in result.advisor.slots(result, index):
                 causes, more = slot_causes(slot, options)
-                lines.append(f"if {causes_text(causes, more)} → {self.outcome(slot.row)}")
+                text = self.causes.call((Identity(causes), more), causes_text, causes, more)
+                lines.append(f"if {text} → {self.outcome(slot.row)}")
             return _cell(" | ".join(lines))
 
         return self.alternatives.get(key, render)
