@@ -18,8 +18,10 @@ Where the memos are, from the engine down to the renderers:
 - Renderers (tpmt/render/batch.py, tpmt/render/calls.py): the rendered text of each fragment,
   keyed by the fragment object itself (``Identity``), for the duration of one output.
 
-Keys are plain tuples of strings and enums, or ``Identity`` wrappers that hold the object they
-stand for (so an id is never reused while it is a key).
+Keys are plain tuples of strings, enums and serial numbers (fragments and rows are numbered
+from one counter, never reused), or ``Identity`` wrappers that hold the object they stand for
+(so an id is never reused while it is a key). Loaded rule sets and compiled allele matchers are
+data loaded once (``GuidelineLibrary``, ``cached_property``), not caches of results.
 """
 
 from __future__ import annotations

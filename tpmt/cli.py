@@ -386,7 +386,7 @@ def serve(
         int, typer.Option(help="Largest request body in bytes (413 above).")
     ] = 64_000_000,
 ) -> None:
-    """Run the HTTP service (needs the optional extra: pip install 'tpmt[service]')."""
+    """Run the HTTP service (needs the optional extra: pip install 'tpmt\\[service]')."""
     try:
         import uvicorn
 
@@ -401,14 +401,30 @@ def serve(
 
 
 @app.command()
-def guidelines(output_format: FormatOption = ReportFormat.text) -> None:
-    """List the rule sets with versions, sources and content hashes."""
+def guidelines(
+    output_format: FormatOption = ReportFormat.text,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule",
+            help="Show one recommendation row by its rule id (as in compact records), e.g. "
+            "cpic-2025:mercaptopurine.IM-IM.",
+        ),
+    ] = None,
+) -> None:
+    """List the rule sets with versions, sources and content hashes (or one rule: --rule)."""
     from tpmt.interpreter import default_interpreter
-    from tpmt.render.listing import render_guidelines
+    from tpmt.render.listing import render_guidelines, render_rule
 
-    text = _run(
-        lambda: render_guidelines(default_interpreter().library, output_format is ReportFormat.json)
-    )
+    as_json = output_format is ReportFormat.json
+
+    def work() -> str:
+        library = default_interpreter().library
+        if rule is not None:
+            return render_rule(library, rule, as_json)
+        return render_guidelines(library, as_json)
+
+    text = _run(work)
     typer.echo(text, nl=False)
 
 
@@ -450,16 +466,24 @@ def schema(
         RecordKind,
         typer.Option(
             "--record",
-            help="report: the full report (--format json/jsonl); compact: a --compact record.",
+            help="report: the full report (--format json/jsonl); compact: a line of --compact "
+            "output (a compact record or an error record).",
         ),
     ] = RecordKind.report,
 ) -> None:
     """Print the JSON Schema of a record (default: the full report)."""
+    from pydantic import TypeAdapter
+
     if record is RecordKind.compact:
-        from tpmt.compact import CompactRecord as Model
+        from tpmt.compact import CompactLine
+
+        document = TypeAdapter(CompactLine).json_schema()
+        document["title"] = "tpmt compact record (a line of --compact output)"
     else:
-        from tpmt.models import Report as Model  # type: ignore[assignment]
-    typer.echo(json.dumps(Model.model_json_schema(), indent=2, sort_keys=True))
+        from tpmt.models import Report
+
+        document = Report.model_json_schema()
+    typer.echo(json.dumps(document, indent=2, sort_keys=True))
 
 
 def main() -> None:

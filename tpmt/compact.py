@@ -26,7 +26,8 @@ from tpmt.vocab import Action, Classification, Gene, Phenotype, Source
 
 HASH_DIGITS = 16
 DOSING_PATTERN = (
-    r"^(any|malignancy|nonmalignancy) [a-z_]+( [0-9.]+(-[0-9.]+)?%)?( daily| thrice_weekly)?$"
+    r"^(any|malignancy|nonmalignancy) [a-z_]+( [0-9.]+(-[0-9.]+|\+)?%)?( daily| thrice_weekly)?"
+    r"( if standard >= [0-9.]+ mg/(kg|m2)/day( or >= [0-9.]+ mg/(kg|m2)/day)*)?( \[note\])?$"
 )
 
 
@@ -40,12 +41,15 @@ class CompactAlternative(ReportModel):
 
 
 class CompactGene(ReportModel):
-    """One gene: the call, its phenotype per guideline source, and what else is possible."""
+    """One gene: the call, its phenotype per guideline source, what else is possible, and
+    what was not tested (as in the full report)."""
 
     diplotype: str | None
     phenotype: FrozenMap[Source, Phenotype]
     presumptive: bool = False
     alternatives: tuple[CompactAlternative, ...] = ()
+    warnings: tuple[str, ...] = ()
+    limitations: tuple[str, ...] = ()
 
 
 class CompactRecommendation(ReportModel):
@@ -53,8 +57,10 @@ class CompactRecommendation(ReportModel):
 
     strength: Classification | None = None
     dosing: tuple[str, ...] = Field(
-        description="per step: '<condition> <action>[ <min>[-<max>]%][ <frequency>]', "
-        "e.g. 'malignancy reduce_dose 30-80% daily'",
+        description="per step: '<condition> <action>[ <min>[-<max>]%][ <frequency>]"
+        "[ if standard >= <dose> <unit>][ [note]]', e.g. 'malignancy reduce_dose 30-80% daily "
+        "if standard >= 75 mg/m2/day'; '[note]': the step has a qualifying note in the rule "
+        "(tpmt guidelines --rule RULE_ID), such as an alternative for leukaemia",
         json_schema_extra={"items": {"pattern": DOSING_PATTERN}},
     )
     alternatives: tuple[str, ...] = Field(
@@ -78,6 +84,17 @@ class CompactRecord(ReportModel):
     warnings: tuple[str, ...] = ()
 
 
+class ErrorRecord(ReportModel):
+    """A row or sample that could not be interpreted (in the same stream as the records)."""
+
+    sample: str
+    status: Literal["error"]
+    message: str
+
+
+CompactLine = CompactRecord | ErrorRecord  # one line of --compact output
+
+
 def _percent(value: float) -> str:
     return f"{value:g}"
 
@@ -95,6 +112,13 @@ def short_dosing(step: DosingStep) -> str:
             parts.append(f"{_percent(percent.min)}-{_percent(percent.max)}%")
     if step.frequency is not None:
         parts.append(step.frequency.value)
+    if step.applies_if_standard_dose_at_least:
+        limits = " or ".join(
+            f">= {_percent(q.value)} {q.unit}" for q in step.applies_if_standard_dose_at_least
+        )
+        parts.append(f"if standard {limits}")
+    if step.note:
+        parts.append("[note]")
     return " ".join(parts)
 
 
@@ -113,6 +137,8 @@ def compact_gene(result: GeneResult) -> CompactGene:
             )
             for a in result.alternatives
         ),
+        warnings=result.warnings,
+        limitations=result.limitations,
     )
 
 

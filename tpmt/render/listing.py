@@ -6,8 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from tpmt.errors import InputError
 from tpmt.guidelines import GuidelineLibrary, RuleSet
-from tpmt.parse import allele_sort_key
+from tpmt.parse import allele_sort_key, shown
 from tpmt.report import guideline_info
 from tpmt.vocab import Gene
 
@@ -25,6 +26,68 @@ def guidelines_data(library: GuidelineLibrary) -> list[dict[str, Any]]:
         entry["notes"] = list(rule_set.manifest.notes)
         out.append(entry)
     return out
+
+
+def rule_data(library: GuidelineLibrary, rule_id: str) -> dict[str, Any]:
+    """One recommendation row by its rule id ('cpic-2025:mercaptopurine.IM-IM'), as data.
+
+    This is how the rule ids of compact records resolve to texts, dosing and references.
+    """
+    rule_set_id, _, local = rule_id.partition(":")
+    drug_name, _, _ = local.partition(".")
+    if rule_set_id not in library.manifests:
+        raise InputError(
+            f"unknown rule id {shown(rule_id)}: no rule set {shown(rule_set_id)}; "
+            f"accepted: <rule-set id>:<drug>.<row>, rule sets {', '.join(library.manifests)}"
+        )
+    rule_set = library.get(rule_set_id)
+    drug_rules = next((d for d in rule_set.drugs.values() if d.drug.value == drug_name), None)
+    rule = None
+    if drug_rules is not None:
+        rule = next((r for r in drug_rules.rules if r.id == local), None)
+    if drug_rules is None or rule is None:
+        raise InputError(
+            f"unknown rule id {shown(rule_id)} in {rule_set_id}; accepted: "
+            "<rule-set id>:<drug>.<row>, e.g. cpic-2025:mercaptopurine.IM-IM"
+        )
+    advice = [drug_rules.advice[key] for key in rule.advice]
+    return {
+        "rule_id": rule_id,
+        "guideline": guideline_info(rule_set).model_dump(mode="json"),
+        "drug": drug_rules.drug.value,
+        "when": {gene.value: phenotype.value for gene, phenotype in rule.when.items()},
+        "context": {g.value: [p.value for p in ps] for g, ps in rule.context.items()},
+        "source_id": rule.source_id,
+        "classification": rule.classification.value if rule.classification else None,
+        "text": " ".join(a.text for a in advice),
+        "dosing": [
+            step.model_dump(mode="json", exclude_defaults=True) for a in advice for step in a.dosing
+        ],
+        "implications": [line for a in advice for line in a.implications],
+        "note": rule.note,
+        "references": [r.model_dump(mode="json", exclude_none=True) for r in drug_rules.references],
+    }
+
+
+def render_rule(library: GuidelineLibrary, rule_id: str, as_json: bool) -> str:
+    """One recommendation row by rule id, as JSON or text."""
+    data = rule_data(library, rule_id)
+    if as_json:
+        return json.dumps(data, indent=2) + "\n"
+    when = " + ".join(f"{gene} {phenotype}" for gene, phenotype in data["when"].items())
+    lines = [
+        f"{data['rule_id']}  ({data['guideline']['title']}, {data['guideline']['version']})",
+        f"  {data['drug']} · {when} · {data['classification'] or 'not graded'}",
+        *(f"  dosing: {json.dumps(step)}" for step in data["dosing"]),
+        f"  {data['text']}",
+        *(f"  implication: {line}" for line in data["implications"]),
+        *([f"  note: {data['note']}"] if data["note"] else []),
+        *(
+            f"  reference: {r.get('title') or ''} {r.get('pmid') or r.get('doi') or r.get('url')}"
+            for r in data["references"]
+        ),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def render_guidelines(library: GuidelineLibrary, as_json: bool) -> str:
