@@ -124,29 +124,36 @@ def slot_causes(
     return causes, more
 
 
+def slot_alternative(slot: Slot, options: dict[Gene, Options]) -> AdviceAlternative:
+    """The alternative a slot stands for, with the diplotypes behind it."""
+    row = slot.row
+    causes, more = slot_causes(slot, options)
+    return assemble(
+        AdviceAlternative,
+        lookup=row.lookup,
+        rule_id=row.rule_id,
+        classification=row.classification,
+        dosing=row.dosing,
+        text=row.text,
+        because=causes,
+        more=more,
+    )
+
+
+AlternativeOf = Callable[[Slot, dict[Gene, Options]], AdviceAlternative]
+
+
 def with_slots(
-    rec: Recommendation, slots: Sequence[Slot], options: dict[Gene, Options]
+    rec: Recommendation,
+    slots: Sequence[Slot],
+    options: dict[Gene, Options],
+    alternative_of: AlternativeOf = slot_alternative,
 ) -> Recommendation:
     """``rec`` with its alternatives: each slot's row and the diplotypes that lead to it."""
     if not slots:
         return rec
-    alternatives = []
-    for slot in slots:
-        row = slot.row
-        causes, more = slot_causes(slot, options)
-        alternatives.append(
-            assemble(
-                AdviceAlternative,
-                lookup=row.lookup,
-                rule_id=row.rule_id,
-                classification=row.classification,
-                dosing=row.dosing,
-                text=row.text,
-                because=causes,
-                more=more,
-            )
-        )
-    return assemble(Recommendation, **{**rec.__dict__, "alternatives": tuple(alternatives)})
+    alternatives = tuple(alternative_of(slot, options) for slot in slots)
+    return assemble(Recommendation, **{**rec.__dict__, "alternatives": alternatives})
 
 
 def with_alternatives(

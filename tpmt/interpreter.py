@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tpmt import __version__
-from tpmt.advice import Slot, plan, with_slots
-from tpmt.cache import Memo
+from tpmt.advice import Options, Slot, plan, slot_alternative, with_slots
+from tpmt.cache import Identity, Memo
 from tpmt.compose import (
     Composition,
     GeneFragment,
@@ -25,7 +25,7 @@ from tpmt.compose import (
 from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
 from tpmt.evaluate import Evaluator, GeneEvaluation
 from tpmt.guidelines import GuidelineLibrary, RuleSet
-from tpmt.models import Recommendation, Report
+from tpmt.models import AdviceAlternative, Recommendation, Report
 from tpmt.outcome import GeneOutcome, typed_outcome
 from tpmt.parse import (
     DiplotypeInput,
@@ -104,6 +104,9 @@ class Interpreter:
         )
         self._numbers: Memo[object, int] = Memo("choices and facts numbers", 10_000)
         self._serials = itertools.count(1)
+        self._alternatives: Memo[tuple[Identity, ...], AdviceAlternative] = Memo(
+            "slot × options → alternative", 50_000
+        )
         self._plans: Memo[tuple[object, ...], tuple[Slot, ...]] = Memo(
             "row × phenotype choices → more severe rows", 20_000
         )
@@ -288,8 +291,17 @@ class Interpreter:
         options = {Gene.TPMT: tpmt.options[n], Gene.NUDT15: nudt15.options[n]}
         return self._decorated.get(
             (place.row_id, t_varies and tpmt.serial, n_varies and nudt15.serial),
-            lambda: with_slots(row, self.slots(composition, index), options),
+            lambda: with_slots(row, self.slots(composition, index), options, self._alternative),
         )
+
+    def _alternative(self, slot: Slot, options: dict[Gene, Options]) -> AdviceAlternative:
+        """A slot's alternative, memoised per slot and the options behind it (one gene's
+        options recur with every partner of that gene; both genes' only with one pair)."""
+        key = (
+            Identity(slot),
+            *(Identity(options[gene][slot.combo[gene]]) for gene in slot.causing),
+        )
+        return self._alternatives.call(key, slot_alternative, slot, options)
 
     def phenotype_rows(
         self, rule_set: RuleSet, drug: Drug, tpmt: Phenotype, nudt15: Phenotype
