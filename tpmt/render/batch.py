@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 
 from pydantic_core import to_json
 
-from tpmt.advice import slot_causes
+from tpmt.advice import Options, Slot, slot_causes
 from tpmt.batch import BatchRecord
 from tpmt.cache import Identity, Memo
 from tpmt.compact import compact_gene, compact_guidelines, compact_recommendation
@@ -166,8 +166,7 @@ class Pieces:
         )
         self.alternatives: Memo[tuple[int, int, int], str] = Memo("alternatives", MEMO_SIZE)
         self.outcomes: Memo[Identity, str] = Memo("alternative outcomes", MEMO_SIZE)
-        # one gene's causes are that gene's option's own tuple: its text is rendered once
-        self.causes: Memo[tuple[Identity, int], str] = Memo("alternative causes", MEMO_SIZE)
+        self.lines: Memo[tuple[Identity, ...], str] = Memo("alternative lines", 50_000)
         self.compact_genes: Memo[int, str] = Memo("compact genes", MEMO_SIZE)
         self.compact_rows: Memo[tuple[object, ...], str] = Memo("compact rows", MEMO_SIZE)
         self.compact_heads: Memo[int, str] = Memo("compact guidelines", 64)
@@ -196,14 +195,21 @@ class Pieces:
 
         def render() -> str:
             options = {Gene.TPMT: tpmt.options[n], Gene.NUDT15: nudt15.options[n]}
-            lines = []
-            for slot in result.advisor.slots(result, index):
-                causes, more = slot_causes(slot, options)
-                text = self.causes.call((Identity(causes), more), causes_text, causes, more)
-                lines.append(f"if {text} → {self.outcome(slot.row)}")
-            return _cell(" | ".join(lines))
+            slots = result.advisor.slots(result, index)
+            return _cell(" | ".join(self.alternative_line(slot, options) for slot in slots))
 
         return self.alternatives.get(key, render)
+
+    def alternative_line(self, slot: Slot, options: dict[Gene, Options]) -> str:
+        """'if <causes> → <outcome>' for a slot, memoised per slot and the options behind it
+        (one gene's options recur with every partner of that gene)."""
+        chosen = [options[gene][slot.combo[gene]] for gene in slot.causing]
+        key = (Identity(slot), *map(Identity, chosen))
+        return self.lines.call(key, self._alternative_line, slot, options)
+
+    def _alternative_line(self, slot: Slot, options: dict[Gene, Options]) -> str:
+        causes, more = slot_causes(slot, options)
+        return f"if {causes_text(causes, more)} → {self.outcome(slot.row)}"
 
     def outcome(self, row: Recommendation) -> str:
         return self.outcomes.get(
