@@ -246,9 +246,6 @@ class Composition(NamedTuple):
     advice: PlainAdvice
     warnings: tuple[str, ...] = ()
 
-    def gene(self, gene: Gene) -> GeneFragment:
-        return self.tpmt if gene is Gene.TPMT else self.nudt15
-
     def report(self, sample: str | None = None) -> Report:
         """The whole Report, with ``sample`` as its sample name."""
         return compose_report(

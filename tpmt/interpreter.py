@@ -164,9 +164,9 @@ class Interpreter:
         self, selection: Selection, tpmt: str | None, nudt15: str | None
     ) -> Composition:
         """``compose`` for a selection already resolved (batches resolve it once)."""
-        spelled = self._spelled._data  # the fast path of _spelling, inlined: one call per row
-        one = spelled.get((_TPMT, tpmt, selection.serial)) or self._spelling(_TPMT, tpmt, selection)
-        two = spelled.get((_NUDT15, nudt15, selection.serial)) or self._spelling(
+        peek = self._spelled.peek  # _spelling's fast path, inlined: this runs once per row
+        one = peek((_TPMT, tpmt, selection.serial)) or self._spelling(_TPMT, tpmt, selection)
+        two = peek((_NUDT15, nudt15, selection.serial)) or self._spelling(
             _NUDT15, nudt15, selection
         )
         if one.not_tested and two.not_tested:

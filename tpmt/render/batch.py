@@ -166,7 +166,7 @@ class Pieces:
         )
         self.alternatives: Memo[tuple[int, int, int], str] = Memo("alternatives", MEMO_SIZE)
         self.outcomes: Memo[Identity, str] = Memo("alternative outcomes", MEMO_SIZE)
-        self.lines: Memo[tuple[Identity, ...], str] = Memo("alternative lines", 50_000)
+        self.lines: Memo[tuple[Identity, ...], str] = Memo("alternative lines", MEMO_SIZE)
         self.compact_genes: Memo[int, str] = Memo("compact genes", MEMO_SIZE)
         self.compact_rows: Memo[tuple[object, ...], str] = Memo("compact rows", MEMO_SIZE)
         self.compact_heads: Memo[int, str] = Memo("compact guidelines", 64)
@@ -257,11 +257,11 @@ def tsv_record(pieces: Pieces, sample: str, result: Composition) -> str:
 def compact_line(pieces: Pieces, sample: str | None, result: Composition) -> str:
     """One compact record as a JSON line (the same as ``compact_record`` of the Report)."""
     # the memos' fast paths inlined: this runs once per row of a batch
-    genes = pieces.compact_genes._data
-    tpmt = genes.get(result.tpmt.key) or pieces.compact_gene(result.tpmt)
-    nudt15 = genes.get(result.nudt15.key) or pieces.compact_gene(result.nudt15)
+    peek = pieces.compact_genes.peek
+    tpmt = peek(result.tpmt.key) or pieces.compact_gene(result.tpmt)
+    nudt15 = peek(result.nudt15.key) or pieces.compact_gene(result.nudt15)
     key = (result.advice.serial, result.tpmt.choice_ids, result.nudt15.choice_ids)
-    rows = pieces.compact_rows._data.get(key) or pieces.compact_rows_json(result)
+    rows = pieces.compact_rows.peek(key) or pieces.compact_rows_json(result)
     warnings = f',"warnings":{_json_text(list(result.warnings))}' if result.warnings else ""
     return (
         f'{{"sample":{to_json(sample).decode()},"status":"ok","schema_version":1,'
