@@ -103,3 +103,20 @@ def test_assembled_reports_equal_validated_ones() -> None:
         rebuilt = Report.model_validate(report.model_dump())
         assert rebuilt == report
         assert rebuilt.model_dump_json() == report.model_dump_json()
+
+
+def test_compositions_and_their_fragments_are_read_only() -> None:
+    """What batch records expose (the composition) is as read-only as the Report."""
+    interpreter = Interpreter(ROOT / "guidelines")
+    composition = interpreter.compose("*1/*3A", "*1/*22")
+    fragment = composition.tpmt
+    with pytest.raises(TypeError):
+        fragment.evaluations[0].phenotype_fact["phenotype"] = "Poor Metabolizer"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        fragment.evaluations[0].firings[0].premises[0]["allele"] = "*2"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        fragment.options[0].clear()  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        composition.advice.rows[0].lookup.clear()  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        composition.tpmt = fragment  # type: ignore[misc]

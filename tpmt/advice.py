@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tpmt.frozen import FrozenDict
 from tpmt.guidelines import RuleSet
 from tpmt.models import (
     AdviceAlternative,
@@ -43,19 +44,24 @@ def gene_options(
         phenotype = alt.phenotype.get(rule_set.source)
         if phenotype is not None and phenotype is not reported:
             found.setdefault(phenotype, []).append(alt)
-    return {
-        phenotype: Option(
-            causes=tuple(
-                AlternativeCause(
-                    gene=gene, diplotype=alt.diplotype, basis=alt.basis, assumption=alt.assumption
-                )
-                for alt in behind[:MAX_CAUSES]
-            ),
-            more=max(len(behind) - MAX_CAUSES, 0),
-            specific=any(a.basis != "untested" for a in behind),
-        )
-        for phenotype, behind in found.items()
-    }
+    return FrozenDict(
+        {
+            phenotype: Option(
+                causes=tuple(
+                    AlternativeCause(
+                        gene=gene,
+                        diplotype=alt.diplotype,
+                        basis=alt.basis,
+                        assumption=alt.assumption,
+                    )
+                    for alt in behind[:MAX_CAUSES]
+                ),
+                more=max(len(behind) - MAX_CAUSES, 0),
+                specific=any(a.basis != "untested" for a in behind),
+            )
+            for phenotype, behind in found.items()
+        }
+    )
 
 
 Choices = tuple[tuple[Phenotype, bool], ...]  # a gene's phenotypes (reported first), specific?

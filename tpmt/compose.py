@@ -186,9 +186,9 @@ def rows_fragment(rule_set: RuleSet, evaluation: Evaluation) -> RowsFragment:
     firings = evaluation.advice_firings
     rows = {d: tuple(recommendations(rule_set, evaluation, [d])) for d in rule_set.drugs}
     return RowsFragment(
-        rows=rows,
-        steps={d: _keyed(trace_steps(rule_set, firings, [d])) for d in rule_set.drugs},
-        ids={d: tuple(next(_SERIALS) for _ in rows[d]) for d in rule_set.drugs},
+        rows=FrozenDict(rows),
+        steps=FrozenDict({d: _keyed(trace_steps(rule_set, firings, [d])) for d in rule_set.drugs}),
+        ids=FrozenDict({d: tuple(next(_SERIALS) for _ in rows[d]) for d in rule_set.drugs}),
     )
 
 

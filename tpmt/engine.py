@@ -16,6 +16,7 @@ from typing import Any
 from durable import engine as durable_engine
 
 from tpmt.errors import EngineError
+from tpmt.frozen import FrozenDict
 from tpmt.rules import CompiledRule, CompiledRuleSet, Fact
 
 SESSION = "0"
@@ -46,8 +47,8 @@ class _Host(durable_engine.Host):  # type: ignore[misc]
 
 
 def _clean(fact: dict[str, Any]) -> Fact:
-    """A fact without the engine's bookkeeping keys."""
-    return {k: v for k, v in fact.items() if k not in ("sid", "id", "$s")}
+    """A fact without the engine's bookkeeping keys (read-only: firings are memoised)."""
+    return FrozenDict({k: v for k, v in fact.items() if k not in ("sid", "id", "$s")})
 
 
 class RuleEngine:
@@ -91,7 +92,8 @@ class RuleEngine:
                 except durable_engine.MessageNotHandledException:
                     pass  # a derived fact no later rule uses is still recorded in the trace
             if self._firings is not None:
-                self._firings.append(Firing(rule.rule_id, rule.stage, premises, derived))
+                frozen = None if derived is None else FrozenDict(derived)
+                self._firings.append(Firing(rule.rule_id, rule.stage, premises, frozen))
 
         return action
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from tpmt.cache import Memo
 from tpmt.engine import Firing, RuleEngine
 from tpmt.errors import EngineError
+from tpmt.frozen import FrozenDict
 from tpmt.guidelines import RuleSet
 from tpmt.parse import DiplotypeInput, FunctionsInput, GeneInput, NotTested, PhenotypeInput
 from tpmt.rules import CompiledRuleSet, Fact, compile_rule_set, compile_steps
@@ -35,28 +36,32 @@ def gene_facts(rule_set: RuleSet, gene_input: GeneInput) -> list[Fact]:
     gene = gene_input.gene.value
     if isinstance(gene_input, DiplotypeInput):
         known = rule_set.genes[gene_input.gene]
-        facts = []
+        facts: list[Fact] = []
         for slot, allele in enumerate(gene_input.alleles, start=1):
             defined = allele in known.alleles or allele in known.aliases
             facts.append(
-                {
-                    "t": "allele",
-                    "gene": gene,
-                    "slot": slot,
-                    "allele": allele,
-                    "nomenclature": "known" if defined else "unknown",
-                }
+                FrozenDict(
+                    {
+                        "t": "allele",
+                        "gene": gene,
+                        "slot": slot,
+                        "allele": allele,
+                        "nomenclature": "known" if defined else "unknown",
+                    }
+                )
             )
         return facts
     if isinstance(gene_input, FunctionsInput):
         return [
-            {"t": "function", "gene": gene, "slot": slot, "function": function.value}
+            FrozenDict({"t": "function", "gene": gene, "slot": slot, "function": function.value})
             for slot, function in enumerate(gene_input.functions, start=1)
         ]
     phenotype = (
         gene_input.phenotype if isinstance(gene_input, PhenotypeInput) else Phenotype.NO_RESULT
     )
-    return [{"t": "phenotype", "gene": gene, "phenotype": phenotype.value, "by": "input"}]
+    return [
+        FrozenDict({"t": "phenotype", "gene": gene, "phenotype": phenotype.value, "by": "input"})
+    ]
 
 
 @dataclass(frozen=True)
