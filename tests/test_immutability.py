@@ -120,3 +120,20 @@ def test_compositions_and_their_fragments_are_read_only() -> None:
         composition.advice.rows[0].lookup.clear()  # type: ignore[attr-defined]
     with pytest.raises(AttributeError):
         composition.tpmt = fragment  # type: ignore[misc]
+
+
+def test_a_frozen_map_cannot_be_re_initialised_and_slots_are_read_only() -> None:
+    interpreter = Interpreter(ROOT / "guidelines")
+    report = interpreter.interpret("*1/*3A", "*1/*3")
+    phenotype = report.genes[Gene.TPMT].phenotype
+    with pytest.raises(TypeError):
+        phenotype.__init__({"CPIC": "Normal Metabolizer"})  # type: ignore[misc]
+    composition = interpreter.compose("*1/*3A", "*1/*3")
+    slots = [
+        s for i in range(len(composition.advice.rows)) for s in interpreter.slots(composition, i)
+    ]
+    assert slots
+    with pytest.raises(TypeError):
+        slots[0].combo.clear()  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        interpreter.matchers(composition.selection.rule_sets).clear()  # type: ignore[attr-defined]

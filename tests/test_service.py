@@ -183,3 +183,17 @@ def test_real_server_under_bounded_load() -> None:
         _, stderr = server.communicate(timeout=10)
     assert b"Traceback" not in stderr
     assert b"*1/*3A" not in stderr  # no patient data in the server's logs
+
+
+def test_batch_bodies_after_an_empty_list_and_cr_line_endings(client: TestClient) -> None:
+    for body in (b"[] trailing", b"[]]"):
+        answer = client.post(
+            "/v1/batch", content=body, headers={"content-type": "application/json"}
+        )
+        assert answer.status_code == 400
+    assert client.post("/v1/batch", json=[]).json() == []
+    lines = b'{"sample_id": "a", "tpmt": "IM"}\r{"sample_id": "b", "tpmt": "PM"}\r'
+    answer = client.post(
+        "/v1/batch", content=lines, headers={"content-type": "application/x-ndjson"}
+    )
+    assert [(r["sample"], r["status"]) for r in answer.json()] == [("a", "ok"), ("b", "ok")]

@@ -110,7 +110,7 @@ def plan(rec: Recommendation, choices: dict[Gene, Choices], rows_for: RowsFor) -
             causing = tuple(gene for gene in vary if gene in row.lookup)
             if not causing or not more_severe(row.dosing, rec.dosing):
                 continue
-            combo = {Gene.TPMT: tpmt, Gene.NUDT15: nudt15}
+            combo: dict[Gene, Phenotype] = FrozenDict({Gene.TPMT: tpmt, Gene.NUDT15: nudt15})
             found.setdefault((row.rule_id, tuple(row.lookup.values())), Slot(row, causing, combo))
     return tuple(
         sorted(found.values(), key=lambda s: (min(dose_levels(s.row.dosing)), s.row.rule_id))

@@ -92,7 +92,7 @@ class RuleEngine:
                 except durable_engine.MessageNotHandledException:
                     pass  # a derived fact no later rule uses is still recorded in the trace
             if self._firings is not None:
-                frozen = None if derived is None else FrozenDict(derived)
+                frozen: Fact | None = None if derived is None else FrozenDict(derived)
                 self._firings.append(Firing(rule.rule_id, rule.stage, premises, frozen))
 
         return action

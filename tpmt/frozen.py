@@ -23,6 +23,11 @@ class FrozenDict(dict[K, V]):
     __setitem__ = __delitem__ = __ior__ = _refuse
     clear = pop = popitem = setdefault = update = _refuse
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        if self:  # construction fills an empty dict once; a second __init__ would change it
+            self._refuse()
+        super().__init__(*args, **kwargs)
+
     def __reduce__(self) -> tuple[Any, ...]:
         return FrozenDict, (dict(self),)
 

@@ -24,6 +24,7 @@ from tpmt.compose import (
 )
 from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
 from tpmt.evaluate import Evaluator, GeneEvaluation
+from tpmt.frozen import FrozenDict
 from tpmt.guidelines import GuidelineLibrary, RuleSet
 from tpmt.models import AdviceAlternative, Recommendation, Report
 from tpmt.outcome import GeneOutcome, typed_outcome
@@ -322,7 +323,7 @@ class Interpreter:
         primary = rule_sets[0]
         return self._matchers.get(
             primary.sha256,
-            lambda: {g: AlleleMatcher(d) for g, d in primary.definitions.items()},
+            lambda: FrozenDict({g: AlleleMatcher(d) for g, d in primary.definitions.items()}),
         )
 
     def variant_gene(

@@ -196,6 +196,8 @@ def _json_items(text: str) -> Iterator[Any]:
         raise ValueError("body must be a JSON list of objects (or JSON lines)")
     at = _skip(text, at + 1)
     if text.startswith("]", at):
+        if _skip(text, at + 1) != len(text):
+            raise ValueError("text after the end of the JSON list")
         return
     while True:
         item, at = decoder.raw_decode(text, at)
@@ -227,9 +229,9 @@ def _batch_rows(raw: bytes, content_type: str) -> Iterator[Prepared]:
     except UnicodeDecodeError:
         raise HTTPException(400, "body is not UTF-8") from None
     if "ndjson" in content_type or "jsonl" in content_type:
-        count = sum(1 for line in io.StringIO(text) if line.strip())
+        count = sum(1 for line in io.StringIO(text, newline=None) if line.strip())
         _check_count(count)
-        lines = (line for line in io.StringIO(text) if line.strip())
+        lines = (line for line in io.StringIO(text, newline=None) if line.strip())
         return (prepare_row(n, row_from_json(line, n)) for n, line in enumerate(lines, start=1))
     try:
         count = sum(1 for _ in _json_items(text))
