@@ -160,11 +160,3 @@ def with_slots(
         return rec
     alternatives = tuple(alternative_of(slot, options) for slot in slots)
     return assemble(Recommendation, **{**rec.__dict__, "alternatives": alternatives})
-
-
-def with_alternatives(
-    rec: Recommendation, options: dict[Gene, Options], rows_for: RowsFor
-) -> Recommendation:
-    """``rec`` with the rows of every more severe phenotype combination the evidence allows."""
-    slots = plan(rec, {gene: choices(options[gene]) for gene in Gene}, rows_for)
-    return with_slots(rec, slots, options)
