@@ -58,7 +58,7 @@ def test_tsv_and_csv_and_jsonl_inputs_are_detected(interpreter: Interpreter) -> 
 
 
 def test_bad_header_is_a_clear_error() -> None:
-    with pytest.raises(InputError, match="needs a sample_id column"):
+    with pytest.raises(InputError, match="needs a sample_id .or sample, id. column"):
         read_rows(io.StringIO("name\tgenotype\nx\ty\n"), "rows.tsv")
 
 
@@ -115,7 +115,7 @@ def test_cli_batch_missing_file_and_bad_header(tmp_path: Path) -> None:
     bad = tmp_path / "bad.tsv"
     bad.write_text("a\tb\n1\t2\n")
     result = runner.invoke(app, ["batch", str(bad)])
-    assert result.exit_code == 3 and "needs a sample_id column" in result.stderr
+    assert result.exit_code == 3 and "needs a sample_id (or sample, id) column" in result.stderr
 
 
 def test_outside_call_file(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from tpmt.compact import CompactRecord, compact_record
 from tpmt.interpreter import Interpreter
 from tpmt.render.batch import render_batch, report_tsv_lines
 from tpmt.render.calls import render_call_results
+from tpmt.render.cells import tsv_cell
 from tpmt.render.report_json import ReportJson
 
 NAMES = ["S1", 'quote " and \\ backslash', "tab\there", "é ünïcode 𝔘", "\x01control\x7f", ""]
@@ -46,7 +47,7 @@ def test_batch_tsv_compact_and_json_equal_the_whole_report_renderers(fresh: Inte
         rows, tsv, compact, full, strict=True
     ):
         report = fresh.interpret(tpmt, nudt15, sample=sample)
-        clean = sample.replace("\t", " ")
+        clean = tsv_cell(sample)
         assert tsv_text == "".join(f"{clean}\tok\t{line}\n" for line in report_tsv_lines(report))
         expected = compact_record(report)
         assert compact_text == expected.model_dump_json(exclude_defaults=True) + "\n"

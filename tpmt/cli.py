@@ -9,11 +9,12 @@ import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import IO, TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
-from tpmt.errors import InputError, TpmtError
+from tpmt.errors import InputError, OutputError, TpmtError
+from tpmt.output import atomic_output, refuse_same_file
 
 if TYPE_CHECKING:
     from tpmt.batch import BatchRecord
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 T = TypeVar("T")
+BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
 
 
 class ReportFormat(StrEnum):
@@ -61,6 +63,8 @@ def _run(work: Callable[[], T]) -> T:
     except TpmtError as exc:
         typer.echo(f"tpmt: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
+    except BrokenPipeError:
+        _quiet_broken_pipe()
     except Exception as exc:  # a bug: one line, no locals, traceback only on request
         if os.environ.get("TPMT_DEBUG"):
             raise
@@ -70,6 +74,17 @@ def _run(work: Callable[[], T]) -> T:
             err=True,
         )
         raise typer.Exit(1) from None
+
+
+def _echo(text: str, nl: bool = True) -> None:
+    """Write a result to stdout; a reader that went away (``| head``) ends the run quietly."""
+    try:
+        typer.echo(text, nl=nl)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except OSError as exc:
+        typer.echo(f"tpmt: error: cannot write the standard output: {exc.strerror}", err=True)
+        raise typer.Exit(OutputError.exit_code) from None
 
 
 def _version(value: bool) -> None:
@@ -139,15 +154,15 @@ def lookup(
 
         from tpmt.render.html import render_html
 
-        typer.echo(render_html(report, generated or datetime.date.today().isoformat()), nl=False)
+        _echo(render_html(report, generated or datetime.date.today().isoformat()), nl=False)
     elif output_format is ReportFormat.json:
-        typer.echo(report.model_dump_json(indent=2))
+        _echo(report.model_dump_json(indent=2))
     elif output_format is ReportFormat.fhir:
         from tpmt.render.fhir import report_to_bundle
 
-        typer.echo(json.dumps(report_to_bundle(report), indent=2))
+        _echo(json.dumps(report_to_bundle(report), indent=2))
     else:
-        typer.echo(render_report(report, explain=explain), nl=False)
+        _echo(render_report(report, explain=explain), nl=False)
 
 
 class CallFormat(StrEnum):
@@ -230,7 +245,7 @@ def call(
     failed = 0
     rendered = render_call_results(results, output_format.value, compact)  # type: ignore[arg-type]
     for chunk, ok in rendered:
-        typer.echo(chunk, nl=False)
+        _echo(chunk, nl=False)
         failed += not ok
     _stats()
     if variant_only:
@@ -289,14 +304,16 @@ def batch(
 
     def open_input() -> object:
         if input_file == "-":
-            return contextlib.nullcontext(sys.stdin)
+            return contextlib.nullcontext(sys.stdin.buffer)
         try:
-            return open(input_file, encoding="utf-8-sig", newline="")
+            return open(input_file, "rb")
         except OSError as exc:
             raise InputError(f"cannot read {input_file!r}: {exc.strerror}") from None
 
     if compact and output_format is not BatchFormat.jsonl:
         raise typer.BadParameter("--compact needs --format jsonl", param_hint="--compact")
+    if output is not None and input_file != "-":
+        _run(lambda: refuse_same_file(output, [Path(input_file)]))
     source = _run(open_input)
     _long_run()
     counts = {"rows": 0, "failed": 0}
@@ -310,9 +327,8 @@ def batch(
                 counts["failed"] += not record.ok
                 yield record
 
-        target = output.open("w", encoding="utf-8") if output else sys.stdout
-        try:
-            chunks = _run(lambda: render_batch(counted(), output_format.value, compact))
+        def write_all(target: IO[str]) -> None:
+            chunks = render_batch(counted(), output_format.value, compact)
             write = target.write
             with _progress() as advance:
                 if advance is None:
@@ -322,9 +338,8 @@ def batch(
                     for chunk in chunks:
                         write(chunk)
                         advance(1)
-        finally:
-            if output:
-                target.close()
+
+        _run(lambda: _write_output(output, write_all))
     _stats()
     if counts["failed"]:
         typer.echo(
@@ -333,6 +348,21 @@ def batch(
             err=True,
         )
         raise typer.Exit(3)
+
+
+def _write_output(output: Path | None, write: Callable[[IO[str]], None]) -> None:
+    """Run ``write`` on the output file (complete or absent: tpmt/output.py) or on stdout."""
+    if output is not None:
+        with atomic_output(output) as handle:
+            write(handle)
+        return
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except OSError as exc:
+        raise OutputError(f"cannot write the standard output: {exc.strerror}") from None
 
 
 def _long_run() -> None:
@@ -425,7 +455,7 @@ def guidelines(
         return render_guidelines(library, as_json)
 
     text = _run(work)
-    typer.echo(text, nl=False)
+    _echo(text, nl=False)
 
 
 @app.command()
@@ -450,7 +480,7 @@ def alleles(
         rule_sets = [library.get(i) for i in dict.fromkeys(ids)]
         return render_alleles(chosen, rule_sets, output_format is ReportFormat.json)
 
-    typer.echo(_run(work), nl=False)
+    _echo(_run(work), nl=False)
 
 
 class RecordKind(StrEnum):
@@ -483,7 +513,7 @@ def schema(
         from tpmt.models import Report
 
         document = Report.model_json_schema()
-    typer.echo(json.dumps(document, indent=2, sort_keys=True))
+    _echo(json.dumps(document, indent=2, sort_keys=True))
 
 
 def main() -> None:
@@ -491,6 +521,13 @@ def main() -> None:
     # tpmt uses no pydantic plugins; skipping their entry-point scan saves ~25 ms per start
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app(prog_name="tpmt")
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader closed the pipe (``| head``): stop quietly, as Unix tools do."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(BROKEN_PIPE_EXIT)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ TpmtError                 root; the CLI catches only this
 │   ├── UnknownGuidelineError  a rule-set id or alias that does not exist
 │   └── ParseError             text that is not a diplotype or phenotype
 ├── GuidelineError        guideline data that fails validation (exit 4)
+├── OutputError           an output that could not be written (exit 5)
 └── EngineError           the rule engine misbehaved: a bug (exit 1)
 """
 
@@ -50,6 +51,12 @@ class GuidelineError(TpmtError):
     """Guideline data on disk is missing, malformed or inconsistent."""
 
     exit_code = 4
+
+
+class OutputError(TpmtError):
+    """An output file or stream could not be written (full disk, missing folder, ...)."""
+
+    exit_code = 5
 
 
 class EngineError(TpmtError):

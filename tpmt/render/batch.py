@@ -22,6 +22,7 @@ from tpmt.compact import compact_gene, compact_guidelines, compact_recommendatio
 from tpmt.compose import Composition, GeneFragment, Selection
 from tpmt.guideline_schema import DosingStep
 from tpmt.models import GeneResult, Recommendation, Report
+from tpmt.render.cells import tsv_cell as _cell
 from tpmt.render.report_json import ReportJson
 from tpmt.render.text import alternative_line, causes_text, outcome_text
 from tpmt.vocab import Gene, Source
@@ -53,11 +54,6 @@ TSV_COLUMNS = [
     "warnings",
     "message",
 ]
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
 
 def _step_cells(step: DosingStep | None) -> list[object]:

@@ -12,6 +12,7 @@ from tpmt.compose import Composition
 from tpmt.errors import InputError
 from tpmt.models import GeneResult
 from tpmt.render.batch import MEMO_SIZE, Pieces, compact_line, error_line
+from tpmt.render.cells import tsv_cell
 from tpmt.render.report_json import ReportJson
 from tpmt.render.text import render_report
 from tpmt.vocab import Source
@@ -35,10 +36,6 @@ TSV_COLUMNS = [
 ]
 
 
-def _clean(value: str) -> str:
-    return value.replace("\t", " ").replace("\n", " ")
-
-
 def _gene_cells(g: GeneResult) -> list[str]:
     return [
         g.diplotype or "",
@@ -56,13 +53,13 @@ def tsv_body(result: Composition) -> str:
     cells = ["ok", *_gene_cells(genes[0]), *_gene_cells(genes[1])]
     notes = [*result.warnings, *(w for g in genes for w in [*g.limitations, *g.warnings])]
     cells.append(" | ".join(notes))
-    return "\t".join(_clean(str(c)) for c in cells) + "\n"
+    return "\t".join(tsv_cell(str(c)) for c in cells) + "\n"
 
 
 def tsv_error(name: str, error: InputError) -> str:
     """An error row: the message in ``warnings``."""
     cells = [name, "error"] + [""] * (len(TSV_COLUMNS) - 3) + [str(error)]
-    return "\t".join(_clean(c) for c in cells) + "\n"
+    return "\t".join(tsv_cell(c) for c in cells) + "\n"
 
 
 def render_call_results(
@@ -90,7 +87,7 @@ def render_call_results(
                 yield f"== {name}: error: {result}\n\n", False
         elif output_format == "tsv":
             body = bodies.get(Identity(result), partial(tsv_body, result))
-            yield f"{_clean(name)}\t{body}", True
+            yield f"{tsv_cell(name)}\t{body}", True
         elif output_format == "fhir":
             from tpmt.render.fhir import report_to_bundle
 
