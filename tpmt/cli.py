@@ -207,6 +207,12 @@ def call(
             "compact).",
         ),
     ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write here instead of stdout (complete or not at all)."
+        ),
+    ] = None,
 ) -> None:
     """Call TPMT and NUDT15 diplotypes from variant data, then interpret each sample."""
     from tpmt.calling.options import CallOptions
@@ -221,6 +227,8 @@ def call(
     def start() -> tuple[list[str], object]:
         return call_samples(default_interpreter(), file, sample, drug, guideline, options)
 
+    if output is not None:
+        _run(lambda: refuse_same_file(output, [file]))
     names, results = _run(start)
     _long_run()
     variant_only: list[str] = []
@@ -243,10 +251,15 @@ def call(
         )
         raise typer.Exit(3)
     failed = 0
-    rendered = render_call_results(results, output_format.value, compact)  # type: ignore[arg-type]
-    for chunk, ok in rendered:
-        _echo(chunk, nl=False)
-        failed += not ok
+
+    def write_all(target: IO[str]) -> None:
+        nonlocal failed
+        rendered = render_call_results(results, output_format.value, compact)  # type: ignore[arg-type]
+        for chunk, ok in rendered:
+            target.write(chunk)
+            failed += not ok
+
+    _run(lambda: _write_output(output, write_all))
     _stats()
     if variant_only:
         typer.echo(
@@ -276,7 +289,10 @@ def batch(
         str, typer.Argument(metavar="INPUT", help="TSV, CSV or JSONL file; - reads stdin.")
     ],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write here instead of stdout (complete or not at all)."
+        ),
     ] = None,
     output_format: Annotated[
         BatchFormat, typer.Option("--format", "-f", help="Output format.")
