@@ -137,3 +137,31 @@ def test_a_frozen_map_cannot_be_re_initialised_and_slots_are_read_only() -> None
         slots[0].combo.clear()  # type: ignore[attr-defined]
     with pytest.raises(TypeError):
         interpreter.matchers(composition.selection.rule_sets).clear()  # type: ignore[attr-defined]
+
+
+def test_a_caller_appending_a_warning_to_a_batch_record_changes_no_other_record() -> None:
+    """The issue's report, from the bad-input side: a batch where one row is bad and two share
+    their inputs; a caller's attempt to add a warning to one report reaches no other record."""
+    from tpmt.batch import interpret_many
+
+    rows = [
+        {"sample_id": "A", "tpmt": "*1/*3A", "nudt15": "*1/*1"},
+        {"sample_id": "BAD", "tpmt": "*1/*99"},
+        {"sample_id": "B", "tpmt": "*1/*3A", "nudt15": "*1/*1"},
+    ]
+    first, bad, second = list(interpret_many(rows))
+    assert bad.report is None and bad.message is not None
+    report = first.report
+    assert report is not None
+    with pytest.raises(AttributeError):
+        report.genes[Gene.TPMT].warnings.append("injected")  # type: ignore[attr-defined]
+    with pytest.raises(pydantic.ValidationError):
+        report.warnings = ("injected",)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        report.genes[Gene.TPMT] = report.genes[Gene.NUDT15]  # type: ignore[index]
+    changed = report.model_copy(update={"warnings": ("injected",)})  # a caller's own copy
+    assert changed.warnings == ("injected",)
+    later = second.report
+    assert later is not None and "injected" not in later.warnings
+    assert later.genes[Gene.TPMT].warnings == report.genes[Gene.TPMT].warnings
+    assert later.model_dump_json().replace('"B"', '"A"') == report.model_dump_json()
