@@ -329,7 +329,7 @@ def _interpret_request(raw: bytes) -> InterpretRequest:
     try:
         value, _ = decoder.decode(text)
     except json.JSONDecodeError as exc:
-        raise HTTPException(400, f"body is not JSON: {exc.msg} at character {exc.pos}") from None
+        raise HTTPException(400, f"body is not JSON: {exc.msg} at {_where(exc)}") from None
     except RecursionError:
         raise HTTPException(
             400, "body is not accepted: arrays or objects nested too deeply"
@@ -349,8 +349,9 @@ def _utf8(raw: bytes) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise HTTPException(
-            400, f"body is not UTF-8: byte {exc.start + 1:,} (line {line:,}) cannot be decoded"
+            400, f"body is not UTF-8: cannot decode byte {column:,} of line {line:,}"
         ) from None
     return text[1:] if text.startswith("\ufeff") else text
 
@@ -440,11 +441,16 @@ def _item_starts(text: str) -> array[int]:
             if text.startswith("]", at):
                 break
             if not text.startswith(",", at):
-                raise ValueError(f"expected ',' or ']' at character {at}")
+                where = _where(json.JSONDecodeError("", text, at))
+                raise ValueError(f"expected ',' or ']' at {where}")
             at = _skip(text, at + 1)
     if _skip(text, at + 1) != len(text):
         raise ValueError("text after the end of the JSON list")
     return starts
+
+
+def _where(exc: json.JSONDecodeError) -> str:
+    return f"line {exc.lineno:,}, column {exc.colno:,}"
 
 
 def _zero(text: str) -> int:
@@ -465,9 +471,7 @@ def _batch_rows(raw: bytes, content_type: str) -> Iterator[Prepared]:
     try:
         starts = _item_starts(text)
     except json.JSONDecodeError as exc:
-        raise HTTPException(
-            400, f"body is not a JSON list: {exc.msg} at character {exc.pos}"
-        ) from None
+        raise HTTPException(400, f"body is not a JSON list: {exc.msg} at {_where(exc)}") from None
     except ValueError as exc:
         raise HTTPException(400, f"body is not a JSON list: {exc}") from None
     except RecursionError:
