@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 import tpmt.service
 from tpmt.compose import Composition, Selection
 from tpmt.interpreter import Interpreter
+from tpmt.render.batch import compact_line
 from tpmt.service import create_app
 
 SECRET = "PATIENT-SECRET-123"
@@ -468,12 +469,10 @@ def test_a_bug_in_one_row_is_that_row_s_error_record(
 def test_a_bug_while_writing_a_record_is_that_row_s_error_record(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = tpmt.service.compact_line
-
     def faulty(pieces: Any, sample: str | None, result: Composition) -> str:
         if sample == SECRET:
             raise RuntimeError(f"bug writing {sample}")
-        return real(pieces, sample, result)
+        return compact_line(pieces, sample, result)
 
     monkeypatch.setattr(tpmt.service, "compact_line", faulty)
     rows = [{"sample_id": s, "tpmt": "*1/*1"} for s in ("A", SECRET, "C")]
