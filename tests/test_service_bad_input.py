@@ -304,6 +304,18 @@ BAD_ROWS = [
         "*3A/*3A",
     ),
     (
+        f'{{"Sample_ID": "{SECRET}", "sample_id": "OTHER-SECRET", "tpmt": "*1/*1"}}',
+        "LABEL",
+        "field 'sample_id' is given twice (keys differing in case)",
+        "OTHER-SECRET",
+    ),
+    (
+        f'{{"sample_id": "{SECRET}", "tpmt": "*1/*1", "drug": {{"SECRET-DRUG": 1}}}}',
+        SECRET,
+        "field 'drug' must be a list of drug names or a comma-separated string",
+        "SECRET-DRUG",
+    ),
+    (
         f'{{"sample_id": "{SECRET}", "drug": "azathioprine", "drugs": ["thioguanine"]}}',
         SECRET,
         "give 'drugs' or 'drug', not both",

@@ -524,11 +524,13 @@ def _prepared(number: int, item: Any, kind: str, place: int, decoder: StrictJson
     if not isinstance(item, dict):
         return (number, f"{kind} {place}", None, None, None, f"{kind} {place} is not an object")
     problems = decoder.problems
+    twice = {key.strip().lower() for key in decoder.duplicates}
     fields: dict[str, Any] = {}
     for key, value in item.items():
         name = key.strip().lower()
         if name in ROW_FIELDS:
             if name in fields:
+                twice.add(name)
                 problems.append(f"field {name!r} is given twice (keys differing in case)")
             fields[name] = value
     if "drugs" in fields and "drug" in fields:
@@ -541,19 +543,22 @@ def _prepared(number: int, item: Any, kind: str, place: int, decoder: StrictJson
         if isinstance(value, bool) or not isinstance(value, str | int):
             problems.append(f"field {key!r} must be a string or an integer")
             break
-        if key in decoder.duplicates:
+        if key in twice:  # which of the names is meant is unknown: name the row by its place
             break
         sample = str(value).strip() or None
         if sample:
             break
     tpmt, nudt15 = (_gene_text(fields.get(g), g, problems) for g in GENE_FIELDS)
-    drugs = fields.get("drugs", fields.get("drug"))
+    drug_field = "drugs" if "drugs" in fields else "drug"
+    drugs = fields.get(drug_field)
     if isinstance(drugs, list):
         if not all(isinstance(d, str) for d in drugs):
-            problems.append("field 'drugs' must hold drug names (strings)")
+            problems.append(f"field {drug_field!r} must hold drug names (strings)")
         drugs = tuple(drugs)
     elif drugs is not None and not isinstance(drugs, str):
-        problems.append("field 'drugs' must be a list of drug names or a comma-separated string")
+        problems.append(
+            f"field {drug_field!r} must be a list of drug names or a comma-separated string"
+        )
     label = sample or f"{kind} {place}"
     if problems:
         return (number, label, None, None, None, f"{kind} {place}: " + "; ".join(problems))
