@@ -63,7 +63,12 @@ def test_malformed_and_oversized_bodies(client: TestClient) -> None:
     bad = client.post(
         "/v1/interpret", content=b"{not json", headers={"content-type": "application/json"}
     )
-    assert bad.status_code == 422
+    assert bad.status_code == 400
+    assert bad.json() == {
+        "detail": "body is not JSON: Expecting property name enclosed in double quotes "
+        "at line 1, column 2",
+        "errors": [],
+    }
     huge = client.post(
         "/v1/interpret", content=b"x" * 60_000, headers={"content-type": "application/json"}
     )

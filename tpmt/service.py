@@ -1,28 +1,46 @@
-"""Optional HTTP service (FastAPI) over the same library: interpret, batch, guidelines, health."""
+"""Optional HTTP service (FastAPI) over the same library: interpret, batch, guidelines, health.
+
+Every error answer is an ErrorBody: a one-line ``detail`` and, for 422, the fields at fault.
+No error answer quotes a submitted value beyond the 40-character excerpt that names a bad
+allele, drug or guideline (tpmt.parse.shown); validation errors name the field, never its value.
+"""
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+import logging
+from array import array
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_json
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tpmt.batch import BatchRecord, Prepared, interpret_prepared, prepare_row, row_from_json
+from tpmt.batch import SAMPLE_KEYS, BatchRecord, Prepared, interpret_prepared
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter
+from tpmt.parse import shown
 from tpmt.render.batch import Pieces, compact_line, error_line
 from tpmt.render.listing import guidelines_data
 from tpmt.render.report_json import ReportJson
 
 DEFAULT_MAX_BODY = 64_000_000  # bytes: about 500,000 typical rows
+MAX_INTERPRET_BODY = 100_000  # bytes: one small object
 MAX_BATCH_ROWS = 500_000
 CHUNK_ROWS = 256  # records computed per step of the streamed answer
+MAX_NUMBER_DIGITS = 50  # a longer JSON integer is refused, not converted
+INTERNAL_ROW_ERROR = "internal error while interpreting this row (a bug; logged without data)"
+GENE_FIELDS = ("tpmt", "nudt15")
+DRUG_FIELDS = ("drugs", "drug")
+ROW_FIELDS = frozenset((*SAMPLE_KEYS, *GENE_FIELDS, *DRUG_FIELDS))
+_log = logging.getLogger("tpmt.service")
 
 
 class InterpretRequest(BaseModel):
@@ -34,6 +52,69 @@ class InterpretRequest(BaseModel):
     nudt15: str | None = Field(default=None, max_length=200, examples=["*1/*3"])
     drugs: list[str] | None = Field(default=None, max_length=10, examples=[["mercaptopurine"]])
     guidelines: list[str] | None = Field(default=None, max_length=10, examples=[["cpic"]])
+
+
+class FieldProblem(BaseModel):
+    """One field at fault: where it is and what is wrong, never its value."""
+
+    loc: list[str | int] = Field(examples=[["body", "tpmt"]])
+    msg: str = Field(examples=["Input should be a valid string"])
+    type: str = Field(examples=["string_type"])
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a one-line message, and for 422 the fields at fault."""
+
+    detail: str = Field(examples=["body.tpmt: Input should be a valid string"])
+    errors: list[FieldProblem] = Field(default_factory=list)
+
+
+STATUS_MEANINGS = {
+    400: "bad input: the body is not UTF-8, not JSON, or not the accepted shape (a duplicate "
+    "key, NaN or Infinity, an integer over 50 digits, nesting too deep); or, for "
+    "/v1/interpret, a result, drug or guideline the rules do not accept",
+    413: "request body over the size limit, or over 500,000 batch rows",
+    422: "a field of the right JSON shape has the wrong type, length or name",
+    500: "internal error (a bug; logged without data)",
+}
+
+
+def _responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"model": ErrorBody, "description": STATUS_MEANINGS[s]} for s in statuses}
+
+
+def _error(status: int, detail: str, errors: Sequence[FieldProblem] = ()) -> JSONResponse:
+    body = ErrorBody(detail=detail, errors=list(errors))
+    return JSONResponse(status_code=status, content=body.model_dump())
+
+
+def _loc_part(part: Any) -> str | int:
+    """A location step: an index, or a key cut to 40 characters (a key is a name, not data)."""
+    if isinstance(part, int):
+        return part
+    text = str(part)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def _field_problems(errors: Sequence[Any]) -> list[FieldProblem]:
+    """Validation errors without the submitted values (pydantic puts them under ``input``)."""
+    return [
+        FieldProblem(
+            loc=[_loc_part(p) for p in e.get("loc", ())],
+            msg=str(e.get("msg", "invalid")),
+            type=str(e.get("type", "invalid")),
+        )
+        for e in errors
+    ]
+
+
+def _summary(problems: Sequence[FieldProblem]) -> str:
+    if not problems:
+        return "invalid request"
+    first = problems[0]
+    where = ".".join(str(p) for p in first.loc) or "body"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{where}: {first.msg}{more}"
 
 
 class BodyLimit:
@@ -83,18 +164,19 @@ class BodyLimit:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps({"detail": f"request body over {self.limit:,} bytes"}).encode()
+        body = json.dumps({"detail": f"request body over {self.limit:,} bytes", "errors": []})
+        data = body.encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
                     (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
+                    (b"content-length", str(len(data)).encode()),
                 ],
             }
         )
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": data})
 
 
 def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_MAX_BODY) -> Any:
@@ -106,31 +188,61 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
     app = FastAPI(
         title="tpmt",
         version=__version__,
-        description="Thiopurine dosing from TPMT and NUDT15 results (CPIC and DPWG).",
+        description="Thiopurine dosing from TPMT and NUDT15 results (CPIC and DPWG). "
+        "Every error answer is an ErrorBody; none quotes submitted patient data.",
     )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = _field_problems(exc.errors())
+        return _error(422, _summary(problems), problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def refused(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        answer = _error(exc.status_code, str(exc.detail))
+        answer.headers.update(exc.headers or {})
+        return answer
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"detail": str(exc)})
+        return _error(400, str(exc))
 
     @app.exception_handler(TpmtError)
     async def failed(request: Request, exc: TpmtError) -> JSONResponse:
-        return JSONResponse(
-            status_code=500, content={"detail": "internal error (logged without data)"}
-        )
+        _log.error("internal error in %s: %s", request.url.path, type(exc).__name__)
+        return _error(500, STATUS_MEANINGS[500])
 
-    @app.get("/healthz")
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        _log.error("internal error in %s: %s", request.url.path, type(exc).__name__)
+        return _error(500, STATUS_MEANINGS[500])
+
+    @app.get("/healthz", responses=_responses(413, 500))
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/v1/guidelines")
+    @app.get("/v1/guidelines", responses=_responses(413, 500))
     def guidelines() -> list[dict[str, Any]]:
         return guidelines_data(engine.library)
 
-    @app.post("/v1/interpret")
-    def interpret(body: InterpretRequest) -> Response:
-        report = engine.interpret(
-            tpmt=body.tpmt, nudt15=body.nudt15, drugs=body.drugs, guidelines=body.guidelines
+    @app.post(
+        "/v1/interpret",
+        openapi_extra={
+            "requestBody": {
+                "content": {"application/json": {"schema": InterpretRequest.model_json_schema()}},
+                "required": True,
+            }
+        },
+        responses=_responses(400, 413, 422, 500),
+    )
+    async def interpret(request: Request) -> Response:
+        """One report. The body is read strictly: a duplicate key or NaN is a 400."""
+        raw = await request.body()
+        if len(raw) > MAX_INTERPRET_BODY:
+            raise HTTPException(413, f"request body over {MAX_INTERPRET_BODY:,} bytes")
+        body = _interpret_request(raw)
+        report = await run_in_threadpool(
+            engine.interpret, body.tpmt, body.nudt15, body.drugs, body.guidelines
         )
         return Response(report.model_dump_json(), media_type="application/json")
 
@@ -145,20 +257,129 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
                 "required": True,
             }
         },
-        responses={413: {"description": "body or row count over the limit"}},
+        responses=_responses(400, 413, 422, 500),
     )
     async def batch(request: Request, compact: bool = False) -> Response:
         """Interpret rows (a JSON list or JSON lines); the answer is a JSON list, streamed.
 
         The rows are interpreted in a worker thread, a chunk at a time, so the server keeps
         answering other requests; ``compact=true`` gives compact records (about 1.5 KB each).
+        A row that cannot be read or interpreted gets an error record: every row is answered.
         """
         raw = await request.body()
-        rows = _batch_rows(raw, request.headers.get("content-type", ""))
-        records = interpret_prepared(rows, interpreter=engine)
+        content_type = request.headers.get("content-type", "")
+        rows = await run_in_threadpool(_batch_rows, raw, content_type)
+        records = _answered(rows, engine)
         return StreamingResponse(_record_chunks(records, compact), media_type="application/json")
 
     return BodyLimit(app, max_body)
+
+
+class StrictJson:
+    """JSON decoding that notes, instead of passing over, what json.loads lets through: a key
+    given twice in one object, NaN or Infinity, and integers too long to be sensible."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.duplicates: set[str] = set()
+        self._decoder = json.JSONDecoder(
+            object_pairs_hook=self._object, parse_int=self._int, parse_constant=self._constant
+        )
+
+    def decode(self, text: str, at: int | None = None) -> tuple[Any, int]:
+        """One JSON value (at ``at``; or the whole text): the value and where it ends.
+
+        Raises json.JSONDecodeError for text that is not JSON, RecursionError for nesting too
+        deep; the problems of the value are in ``problems`` and ``duplicates`` afterwards.
+        """
+        self.problems = []
+        self.duplicates = set()
+        if at is None:
+            return self._decoder.decode(text), len(text)
+        return self._decoder.raw_decode(text, at)
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        value = dict(pairs)
+        if len(value) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen and key not in self.duplicates:
+                    self.duplicates.add(key)
+                    self.problems.append(f"key {shown(key)} appears more than once in an object")
+                seen.add(key)
+        return value
+
+    def _int(self, text: str) -> int | None:
+        digits = len(text.lstrip("-"))
+        if digits > MAX_NUMBER_DIGITS:
+            self.problems.append(
+                f"a number with {digits:,} digits (at most {MAX_NUMBER_DIGITS} are accepted)"
+            )
+            return None  # never a stand-in value that could be taken for the one given
+        return int(text)
+
+    def _constant(self, text: str) -> None:
+        self.problems.append(f"{text} is not a JSON number")
+
+
+def _interpret_request(raw: bytes) -> InterpretRequest:
+    """The body of /v1/interpret, read strictly (HTTPException 400, RequestValidationError)."""
+    text = _utf8(raw)
+    decoder = StrictJson()
+    try:
+        value, _ = decoder.decode(text)
+    except json.JSONDecodeError as exc:
+        raise HTTPException(400, f"body is not JSON: {exc.msg} at {_where(exc)}") from None
+    except RecursionError:
+        raise HTTPException(
+            400, "body is not accepted: arrays or objects nested too deeply"
+        ) from None
+    if decoder.problems:
+        raise HTTPException(400, "body is not accepted: " + "; ".join(decoder.problems))
+    try:
+        return InterpretRequest.model_validate(value)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]
+        raise RequestValidationError(errors) from None
+
+
+def _utf8(raw: bytes) -> str:
+    """The body as text (a leading byte-order mark dropped); HTTPException 400 if not UTF-8."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise HTTPException(
+            400, f"body is not UTF-8: cannot decode byte {column:,} of line {line:,}"
+        ) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _answered(rows: Iterator[Prepared], engine: Interpreter) -> Iterator[BatchRecord]:
+    """interpret_prepared, but a row that fails with an unexpected exception (a bug) gets an
+    error record and the rows after it are still interpreted."""
+    current: Prepared | None = None
+    answered = 0
+
+    def tracked() -> Iterator[Prepared]:
+        nonlocal current
+        for row in rows:
+            current = row
+            yield row
+
+    while True:
+        try:
+            for record in interpret_prepared(tracked(), interpreter=engine):
+                answered = record.row
+                yield record
+            return
+        except Exception as exc:
+            if current is None or current[0] == answered:
+                raise  # the failure is not a row's: nothing to answer it with
+            _log.error("internal error in batch row %d: %s", current[0], type(exc).__name__)
+            answered = current[0]
+            yield BatchRecord(current[0], current[1], None, INTERNAL_ROW_ERROR)
 
 
 def _record_chunks(records: Iterator[BatchRecord], compact: bool) -> Iterator[str]:
@@ -172,44 +393,26 @@ def _record_chunks(records: Iterator[BatchRecord], compact: bool) -> Iterator[st
         chunk.append("" if first else ",")
         first = False
         result = record.result
-        if result is None:
-            chunk.append(error_line(record.sample, record.message or "").rstrip("\n"))
-        elif compact:
-            chunk.append(compact_line(pieces, record.sample, result).rstrip("\n"))
-        else:
-            sample = to_json(record.sample).decode()
-            chunk.append(
-                f'{{"sample":{sample},"status":"ok","report":{full.line(result, record.sample)}}}'
-            )
+        try:
+            if result is None:
+                text = error_line(record.sample, record.message or "").rstrip("\n")
+            elif compact:
+                text = compact_line(pieces, record.sample, result).rstrip("\n")
+            else:
+                sample = to_json(record.sample).decode()
+                text = (
+                    f'{{"sample":{sample},"status":"ok","report":'
+                    f"{full.line(result, record.sample)}}}"
+                )
+        except Exception as exc:
+            _log.error("internal error writing batch row %d: %s", record.row, type(exc).__name__)
+            text = error_line(record.sample, INTERNAL_ROW_ERROR).rstrip("\n")
+        chunk.append(text)
         if len(chunk) >= 2 * CHUNK_ROWS:
             yield "".join(chunk)
             chunk = []
     chunk.append("]")
     yield "".join(chunk)
-
-
-def _json_items(text: str) -> Iterator[Any]:
-    """The items of a JSON list, decoded one at a time (ValueError if it is not one)."""
-    decoder = json.JSONDecoder()
-    at = _skip(text, 0)
-    if not text.startswith("[", at):
-        raise ValueError("body must be a JSON list of objects (or JSON lines)")
-    at = _skip(text, at + 1)
-    if text.startswith("]", at):
-        if _skip(text, at + 1) != len(text):
-            raise ValueError("text after the end of the JSON list")
-        return
-    while True:
-        item, at = decoder.raw_decode(text, at)
-        yield item
-        at = _skip(text, at)
-        if text.startswith("]", at):
-            if _skip(text, at + 1) != len(text):
-                raise ValueError("text after the end of the JSON list")
-            return
-        if not text.startswith(",", at):
-            raise ValueError(f"expected ',' or ']' at character {at}")
-        at = _skip(text, at + 1)
 
 
 def _skip(text: str, at: int) -> int:
@@ -218,33 +421,157 @@ def _skip(text: str, at: int) -> int:
     return at
 
 
+def _item_starts(text: str) -> array[int]:
+    """Where each item of a JSON list starts (ValueError if the body is not one JSON list;
+    RecursionError if an item is nested too deeply). The items are not kept: they are decoded
+    again, strictly, as they are interpreted."""
+    scan = json.JSONDecoder(parse_int=_zero, parse_constant=_zero).raw_decode
+    starts: array[int] = array("q")
+    at = _skip(text, 0)
+    if not text.startswith("[", at):
+        raise ValueError(
+            "body must be a JSON list of row objects, or JSON lines sent as application/x-ndjson"
+        )
+    at = _skip(text, at + 1)
+    if not text.startswith("]", at):
+        while True:
+            starts.append(at)
+            _, at = scan(text, at)
+            at = _skip(text, at)
+            if text.startswith("]", at):
+                break
+            if not text.startswith(",", at):
+                where = _where(json.JSONDecodeError("", text, at))
+                raise ValueError(f"expected ',' or ']' at {where}")
+            at = _skip(text, at + 1)
+    if _skip(text, at + 1) != len(text):
+        raise ValueError("text after the end of the JSON list")
+    return starts
+
+
+def _where(exc: json.JSONDecodeError) -> str:
+    return f"line {exc.lineno:,}, column {exc.colno:,}"
+
+
+def _zero(text: str) -> int:
+    return 0
+
+
 def _batch_rows(raw: bytes, content_type: str) -> Iterator[Prepared]:
     """Rows from a JSON list or JSON lines, decoded as they are interpreted.
 
     The body is checked whole first (400 for a malformed body, 413 over MAX_BATCH_ROWS), so
-    the streamed answer never stops half-way.
+    the streamed answer never stops half-way; what is wrong with one row is that row's error.
     """
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise HTTPException(400, "body is not UTF-8") from None
+    text = _utf8(raw)
     if "ndjson" in content_type or "jsonl" in content_type:
         count = sum(1 for line in io.StringIO(text, newline=None) if line.strip())
         _check_count(count)
-        lines = (line for line in io.StringIO(text, newline=None) if line.strip())
-        return (prepare_row(n, row_from_json(line, n)) for n, line in enumerate(lines, start=1))
+        return _line_rows(text)
     try:
-        count = sum(1 for _ in _json_items(text))
+        starts = _item_starts(text)
+    except json.JSONDecodeError as exc:
+        raise HTTPException(400, f"body is not a JSON list: {exc.msg} at {_where(exc)}") from None
     except ValueError as exc:
-        message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise HTTPException(400, f"body is not a JSON list: {message}") from None
-    _check_count(count)
-    return (
-        prepare_row(n, item)
-        if isinstance(item, dict)
-        else prepare_row(n, {"sample_id": f"item {n}", "__error__": f"item {n} is not an object"})
-        for n, item in enumerate(_json_items(text), start=1)
-    )
+        raise HTTPException(400, f"body is not a JSON list: {exc}") from None
+    except RecursionError:
+        raise HTTPException(
+            400, "body is not a JSON list of rows: arrays or objects nested too deeply"
+        ) from None
+    _check_count(len(starts))
+    return _item_rows(text, starts)
+
+
+def _item_rows(text: str, starts: array[int]) -> Iterator[Prepared]:
+    decoder = StrictJson()
+    for number, start in enumerate(starts, start=1):
+        try:
+            item, _ = decoder.decode(text, start)
+        except (ValueError, RecursionError) as exc:
+            yield _unreadable(number, f"item {number}", exc)
+        else:
+            yield _prepared(number, item, "item", number, decoder)
+
+
+def _line_rows(text: str) -> Iterator[Prepared]:
+    decoder = StrictJson()
+    number = 0
+    for line_number, line in enumerate(io.StringIO(text, newline=None), start=1):
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            item, _ = decoder.decode(line)
+        except (ValueError, RecursionError) as exc:
+            yield _unreadable(number, f"line {line_number}", exc)
+        else:
+            yield _prepared(number, item, "line", line_number, decoder)
+
+
+def _unreadable(number: int, label: str, exc: Exception) -> Prepared:
+    if isinstance(exc, json.JSONDecodeError):
+        why = f"not JSON ({exc.msg} at column {exc.colno})"
+    elif isinstance(exc, RecursionError):
+        why = "arrays or objects nested too deeply"
+    else:
+        why = "cannot be read as JSON"
+    return (number, label, None, None, None, f"{label}: {why}")
+
+
+def _prepared(number: int, item: Any, kind: str, place: int, decoder: StrictJson) -> Prepared:
+    """A decoded row as interpret_prepared takes it, or an error row naming the field at fault
+    (never its value). Keys are case-insensitive, as in tpmt.batch.prepare_row."""
+    if not isinstance(item, dict):
+        return (number, f"{kind} {place}", None, None, None, f"{kind} {place} is not an object")
+    problems = decoder.problems
+    twice = {key.strip().lower() for key in decoder.duplicates}
+    fields: dict[str, Any] = {}
+    for key, value in item.items():
+        name = key.strip().lower()
+        if name in ROW_FIELDS:
+            if name in fields:
+                twice.add(name)
+                problems.append(f"field {name!r} is given twice (keys differing in case)")
+            fields[name] = value
+    if "drugs" in fields and "drug" in fields:
+        problems.append("give 'drugs' or 'drug', not both")
+    sample = None
+    for key in SAMPLE_KEYS:
+        value = fields.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            problems.append(f"field {key!r} must be a string or an integer")
+            break
+        if key in twice:  # which of the names is meant is unknown: name the row by its place
+            break
+        sample = str(value).strip() or None
+        if sample:
+            break
+    tpmt, nudt15 = (_gene_text(fields.get(g), g, problems) for g in GENE_FIELDS)
+    drug_field = "drugs" if "drugs" in fields else "drug"
+    drugs = fields.get(drug_field)
+    if isinstance(drugs, list):
+        if not all(isinstance(d, str) for d in drugs):
+            problems.append(f"field {drug_field!r} must hold drug names (strings)")
+        drugs = tuple(drugs)
+    elif drugs is not None and not isinstance(drugs, str):
+        problems.append(
+            f"field {drug_field!r} must be a list of drug names or a comma-separated string"
+        )
+    label = sample or f"{kind} {place}"
+    if problems:
+        return (number, label, None, None, None, f"{kind} {place}: " + "; ".join(problems))
+    return (number, label, tpmt, nudt15, drugs, None)
+
+
+def _gene_text(value: Any, field: str, problems: list[str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(f"field {field!r} must be a string (a diplotype or a phenotype) or null")
+        return None
+    return value.strip() or None
 
 
 def _check_count(count: int) -> None:
