@@ -9,7 +9,7 @@ from tpmt.compose import Composition, Selection
 from tpmt.errors import TpmtError
 from tpmt.interpreter import Interpreter, default_interpreter
 from tpmt.models import Report
-from tpmt.rows import Prepared, prepare_row, read_rows, row_from_json
+from tpmt.rows import Prepared, prepare_row, read_rows
 
 __all__ = [
     "BatchRecord",
@@ -18,7 +18,6 @@ __all__ = [
     "interpret_prepared",
     "prepare_row",
     "read_rows",
-    "row_from_json",
 ]
 
 

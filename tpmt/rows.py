@@ -14,10 +14,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 from tpmt.errors import InputError
+from tpmt.parse import shown
 
 SAMPLE_KEYS = ("sample_id", "sample", "id")
+GENE_FIELDS = ("tpmt", "nudt15")
 DRUG_KEYS = ("drugs", "drug")
+ROW_FIELDS = frozenset((*SAMPLE_KEYS, *GENE_FIELDS, *DRUG_KEYS))
 MAX_LINE = 1 << 20  # characters (bytes) in one input line
+MAX_NUMBER_DIGITS = 50  # a longer JSON integer is refused, not converted
 # number, sample, tpmt, nudt15, drugs cell, error found while reading
 Prepared = tuple[int, str, str | None, str | None, Any, str | None]
 
@@ -190,111 +194,138 @@ def _delimited(
 def _jsonl(
     number: int, first: str, lines: Iterator[tuple[int, str | _Unreadable]]
 ) -> Iterator[Prepared]:
-    yield prepare_row(number, row_from_json(first, number))
+    decoder = StrictJson()
+    yield _json_row(number, first, decoder)
     for number, line in lines:
         if isinstance(line, _Unreadable):
             yield (number, f"line {number}", None, None, None, f"line {number} {line.problem}")
         elif line.strip():
-            yield prepare_row(number, row_from_json(line, number))
+            yield _json_row(number, line, decoder)
 
 
-class _DuplicateKey(ValueError):
-    """A JSON object with the same key twice."""
+class StrictJson:
+    """JSON decoding that notes, instead of passing over, what json.loads lets through: a key
+    given twice in one object, NaN or Infinity, and integers too long to be sensible."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.duplicates: set[str] = set()
+        self._decoder = json.JSONDecoder(
+            object_pairs_hook=self._object, parse_int=self._int, parse_constant=self._constant
+        )
+
+    def decode(self, text: str, at: int | None = None) -> tuple[Any, int]:
+        """One JSON value (at ``at``; or the whole text): the value and where it ends.
+
+        Raises json.JSONDecodeError for text that is not JSON, RecursionError for nesting too
+        deep; the problems of the value are in ``problems`` and ``duplicates`` afterwards.
+        """
+        self.problems = []
+        self.duplicates = set()
+        if at is None:
+            return self._decoder.decode(text), len(text)
+        return self._decoder.raw_decode(text, at)
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        value = dict(pairs)
+        if len(value) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen and key not in self.duplicates:
+                    self.duplicates.add(key)
+                    self.problems.append(f"key {shown(key)} appears more than once in an object")
+                seen.add(key)
+        return value
+
+    def _int(self, text: str) -> int | None:
+        digits = len(text.lstrip("-"))
+        if digits > MAX_NUMBER_DIGITS:
+            self.problems.append(
+                f"a number with {digits:,} digits (at most {MAX_NUMBER_DIGITS} are accepted)"
+            )
+            return None  # never a stand-in value that could be taken for the one given
+        return int(text)
+
+    def _constant(self, text: str) -> None:
+        self.problems.append(f"{text} is not a JSON number")
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    row = dict(pairs)
-    if len(row) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return row
+def unreadable_row(number: int, label: str, exc: Exception) -> Prepared:
+    if isinstance(exc, json.JSONDecodeError):
+        why = f"not JSON ({exc.msg} at column {exc.colno})"
+    elif isinstance(exc, RecursionError):
+        why = "arrays or objects nested too deeply"
+    else:
+        why = "cannot be read as JSON"
+    return (number, label, None, None, None, f"{label}: {why}")
 
 
-def row_from_json(line: str, number: int, what: str = "line") -> dict[str, Any]:
-    """One JSON object, or an error row saying what is wrong with the line."""
-
-    def error(problem: str) -> dict[str, Any]:
-        return {"sample_id": f"{what} {number}", "__error__": f"{what} {number}: {problem}"}
-
-    try:
-        value = json.loads(line, object_pairs_hook=_unique_keys)
-    except _DuplicateKey as exc:
-        return error(f"the key {_key_name(str(exc))} appears twice in one object")
-    except json.JSONDecodeError as exc:
-        return error(f"not JSON ({exc.msg} at position {exc.pos + 1})")
-    except RecursionError:
-        return error("JSON nested too deeply")
-    except ValueError:
-        return error("a number in it is too long")
-    if not isinstance(value, dict):
-        return error("not a JSON object")
-    return value
-
-
-def _key_name(key: str) -> str:
-    return repr(key) if len(key) <= 40 else f"{key[:40]!r}..."
-
-
-def prepare_row(number: int, raw: Mapping[Any, Any], what: str = "line") -> Prepared:
-    """Pick the fields out of a mapping with case-insensitive keys, checking their types."""
-    row: dict[str, Any] = {}
-    place = f"{what} {number}"
-    for key, value in raw.items():
+def checked_row(
+    number: int, item: Any, kind: str, place: int, decoder: StrictJson | None = None
+) -> Prepared:
+    """A decoded row as interpret_prepared takes it, or an error row naming the field at fault
+    (never its value). Keys are case-insensitive; ``decoder`` holds what decoding found."""
+    if not isinstance(item, dict):
+        return (number, f"{kind} {place}", None, None, None, f"{kind} {place} is not an object")
+    problems = list(decoder.problems) if decoder else []
+    twice = {key.strip().lower() for key in decoder.duplicates} if decoder else set()
+    fields: dict[str, Any] = {}
+    for key, value in item.items():
         name = str(key).strip().lower()
-        if name in row:
-            return _error_row(number, place, f"{place}: the key {_key_name(name)} appears twice")
-        row[name] = value
-    if "__error__" in row:
-        return _error_row(number, str(row.get("sample_id", place)), str(row["__error__"]))
-    if all(k in row for k in DRUG_KEYS):
-        return _error_row(number, place, f"{place}: give 'drugs' or 'drug', not both")
+        if name in ROW_FIELDS:
+            if name in fields:
+                twice.add(name)
+                problems.append(f"field {name!r} is given twice (keys differing in case)")
+            fields[name] = value
+    if "drugs" in fields and "drug" in fields:
+        problems.append("give 'drugs' or 'drug', not both")
     sample = None
     for key in SAMPLE_KEYS:
-        value = row.get(key)
-        if isinstance(value, bool) or not isinstance(value, str | int | None):
-            return _error_row(number, place, f"{place}: {key} must be text")
-        if value is not None and (sample := str(value).strip()):
+        value = fields.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            problems.append(f"field {key!r} must be a string or an integer")
             break
-    fields: dict[str, str | None] = {}
-    for gene in ("tpmt", "nudt15"):
-        value = row.get(gene)
-        if value is not None and not isinstance(value, str):
-            return _error_row(
-                number,
-                sample or place,
-                f"{place}: {gene} must be text (a diplotype or phenotype) or null, not "
-                f"{_json_type(value)}",
-            )
-        fields[gene] = (value.strip() or None) if value is not None else None
-    drugs = row.get("drugs", row.get("drug"))
+        if key in twice:  # which of the names is meant is unknown: name the row by its place
+            break
+        sample = str(value).strip() or None
+        if sample:
+            break
+    tpmt, nudt15 = (_gene_text(fields.get(g), g, problems) for g in GENE_FIELDS)
+    drug_field = "drugs" if "drugs" in fields else "drug"
+    drugs = fields.get(drug_field)
     if isinstance(drugs, list):
         if not all(isinstance(d, str) for d in drugs):
-            return _error_row(number, sample or place, f"{place}: drugs must list drug names")
+            problems.append(f"field {drug_field!r} must hold drug names (strings)")
         drugs = tuple(drugs)
     elif drugs is not None and not isinstance(drugs, str):
-        return _error_row(
-            number,
-            sample or place,
-            f"{place}: drugs must be a list of drug names or a comma-separated text, not "
-            f"{_json_type(drugs)}",
+        problems.append(
+            f"field {drug_field!r} must be a list of drug names or a comma-separated string"
         )
-    return (number, sample or place, fields["tpmt"], fields["nudt15"], drugs, None)
+    label = sample or f"{kind} {place}"
+    if problems:
+        return (number, label, None, None, None, f"{kind} {place}: " + "; ".join(problems))
+    return (number, label, tpmt, nudt15, drugs, None)
 
 
-def _error_row(number: int, sample: str, message: str) -> Prepared:
-    return (number, sample, None, None, None, message)
+def _gene_text(value: Any, field: str, problems: list[str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(f"field {field!r} must be a string (a diplotype or a phenotype) or null")
+        return None
+    return value.strip() or None
 
 
-def _json_type(value: object) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, dict | Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return type(value).__name__
+def prepare_row(number: int, raw: Mapping[Any, Any]) -> Prepared:
+    """A library caller's row (a mapping) checked as a JSON row is: ``row N: ...`` errors."""
+    return checked_row(number, dict(raw), "row", number)
+
+
+def _json_row(number: int, line: str, decoder: StrictJson) -> Prepared:
+    try:
+        item, _ = decoder.decode(line)
+    except (ValueError, RecursionError) as exc:
+        return unreadable_row(number, f"line {number}", exc)
+    return checked_row(number, item, "line", number, decoder)

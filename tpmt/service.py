@@ -23,23 +23,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tpmt.batch import SAMPLE_KEYS, BatchRecord, Prepared, interpret_prepared
+from tpmt.batch import BatchRecord, Prepared, interpret_prepared
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter
-from tpmt.parse import shown
 from tpmt.render.batch import Pieces, compact_line, error_line
 from tpmt.render.listing import guidelines_data
 from tpmt.render.report_json import ReportJson
+from tpmt.rows import StrictJson, checked_row, unreadable_row
 
 DEFAULT_MAX_BODY = 64_000_000  # bytes: about 500,000 typical rows
 MAX_INTERPRET_BODY = 100_000  # bytes: one small object
 MAX_BATCH_ROWS = 500_000
 CHUNK_ROWS = 256  # records computed per step of the streamed answer
-MAX_NUMBER_DIGITS = 50  # a longer JSON integer is refused, not converted
 INTERNAL_ROW_ERROR = "internal error while interpreting this row (a bug; logged without data)"
-GENE_FIELDS = ("tpmt", "nudt15")
-DRUG_FIELDS = ("drugs", "drug")
-ROW_FIELDS = frozenset((*SAMPLE_KEYS, *GENE_FIELDS, *DRUG_FIELDS))
 _log = logging.getLogger("tpmt.service")
 
 
@@ -275,53 +271,6 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
     return BodyLimit(app, max_body)
 
 
-class StrictJson:
-    """JSON decoding that notes, instead of passing over, what json.loads lets through: a key
-    given twice in one object, NaN or Infinity, and integers too long to be sensible."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-        self.duplicates: set[str] = set()
-        self._decoder = json.JSONDecoder(
-            object_pairs_hook=self._object, parse_int=self._int, parse_constant=self._constant
-        )
-
-    def decode(self, text: str, at: int | None = None) -> tuple[Any, int]:
-        """One JSON value (at ``at``; or the whole text): the value and where it ends.
-
-        Raises json.JSONDecodeError for text that is not JSON, RecursionError for nesting too
-        deep; the problems of the value are in ``problems`` and ``duplicates`` afterwards.
-        """
-        self.problems = []
-        self.duplicates = set()
-        if at is None:
-            return self._decoder.decode(text), len(text)
-        return self._decoder.raw_decode(text, at)
-
-    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        value = dict(pairs)
-        if len(value) != len(pairs):
-            seen: set[str] = set()
-            for key, _ in pairs:
-                if key in seen and key not in self.duplicates:
-                    self.duplicates.add(key)
-                    self.problems.append(f"key {shown(key)} appears more than once in an object")
-                seen.add(key)
-        return value
-
-    def _int(self, text: str) -> int | None:
-        digits = len(text.lstrip("-"))
-        if digits > MAX_NUMBER_DIGITS:
-            self.problems.append(
-                f"a number with {digits:,} digits (at most {MAX_NUMBER_DIGITS} are accepted)"
-            )
-            return None  # never a stand-in value that could be taken for the one given
-        return int(text)
-
-    def _constant(self, text: str) -> None:
-        self.problems.append(f"{text} is not a JSON number")
-
-
 def _interpret_request(raw: bytes) -> InterpretRequest:
     """The body of /v1/interpret, read strictly (HTTPException 400, RequestValidationError)."""
     text = _utf8(raw)
@@ -488,9 +437,9 @@ def _item_rows(text: str, starts: array[int]) -> Iterator[Prepared]:
         try:
             item, _ = decoder.decode(text, start)
         except (ValueError, RecursionError) as exc:
-            yield _unreadable(number, f"item {number}", exc)
+            yield unreadable_row(number, f"item {number}", exc)
         else:
-            yield _prepared(number, item, "item", number, decoder)
+            yield checked_row(number, item, "item", number, decoder)
 
 
 def _line_rows(text: str) -> Iterator[Prepared]:
@@ -503,75 +452,9 @@ def _line_rows(text: str) -> Iterator[Prepared]:
         try:
             item, _ = decoder.decode(line)
         except (ValueError, RecursionError) as exc:
-            yield _unreadable(number, f"line {line_number}", exc)
+            yield unreadable_row(number, f"line {line_number}", exc)
         else:
-            yield _prepared(number, item, "line", line_number, decoder)
-
-
-def _unreadable(number: int, label: str, exc: Exception) -> Prepared:
-    if isinstance(exc, json.JSONDecodeError):
-        why = f"not JSON ({exc.msg} at column {exc.colno})"
-    elif isinstance(exc, RecursionError):
-        why = "arrays or objects nested too deeply"
-    else:
-        why = "cannot be read as JSON"
-    return (number, label, None, None, None, f"{label}: {why}")
-
-
-def _prepared(number: int, item: Any, kind: str, place: int, decoder: StrictJson) -> Prepared:
-    """A decoded row as interpret_prepared takes it, or an error row naming the field at fault
-    (never its value). Keys are case-insensitive, as in tpmt.batch.prepare_row."""
-    if not isinstance(item, dict):
-        return (number, f"{kind} {place}", None, None, None, f"{kind} {place} is not an object")
-    problems = decoder.problems
-    twice = {key.strip().lower() for key in decoder.duplicates}
-    fields: dict[str, Any] = {}
-    for key, value in item.items():
-        name = key.strip().lower()
-        if name in ROW_FIELDS:
-            if name in fields:
-                twice.add(name)
-                problems.append(f"field {name!r} is given twice (keys differing in case)")
-            fields[name] = value
-    if "drugs" in fields and "drug" in fields:
-        problems.append("give 'drugs' or 'drug', not both")
-    sample = None
-    for key in SAMPLE_KEYS:
-        value = fields.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            problems.append(f"field {key!r} must be a string or an integer")
-            break
-        if key in twice:  # which of the names is meant is unknown: name the row by its place
-            break
-        sample = str(value).strip() or None
-        if sample:
-            break
-    tpmt, nudt15 = (_gene_text(fields.get(g), g, problems) for g in GENE_FIELDS)
-    drug_field = "drugs" if "drugs" in fields else "drug"
-    drugs = fields.get(drug_field)
-    if isinstance(drugs, list):
-        if not all(isinstance(d, str) for d in drugs):
-            problems.append(f"field {drug_field!r} must hold drug names (strings)")
-        drugs = tuple(drugs)
-    elif drugs is not None and not isinstance(drugs, str):
-        problems.append(
-            f"field {drug_field!r} must be a list of drug names or a comma-separated string"
-        )
-    label = sample or f"{kind} {place}"
-    if problems:
-        return (number, label, None, None, None, f"{kind} {place}: " + "; ".join(problems))
-    return (number, label, tpmt, nudt15, drugs, None)
-
-
-def _gene_text(value: Any, field: str, problems: list[str]) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        problems.append(f"field {field!r} must be a string (a diplotype or a phenotype) or null")
-        return None
-    return value.strip() or None
+            yield checked_row(number, item, "line", line_number, decoder)
 
 
 def _check_count(count: int) -> None:
