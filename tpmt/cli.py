@@ -46,7 +46,17 @@ GuidelineOption = Annotated[
         "--guideline",
         "-g",
         help="Rule-set id or alias (cpic, dpwg, cpic-2025, cpic-2018, dpwg-2025); repeatable. "
-        "Default: the newest CPIC and DPWG.",
+        "Default: cpic-2025 and dpwg-2025 (the aliases cpic and dpwg name these, fixed).",
+    ),
+]
+GuidelinesDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--guidelines-dir",
+        help="Use the rule sets in this folder (one sub-folder per rule set, laid out like the "
+        "bundled ones) instead of the bundled ones. They are not verified and every result "
+        "labels them user-supplied. Default: $TPMT_GUIDELINES_DIR (also user-supplied), else "
+        "the bundled rule sets.",
     ),
 ]
 DrugOption = Annotated[
@@ -114,6 +124,7 @@ def lookup(
     ] = None,
     drug: DrugOption = None,
     guideline: GuidelineOption = None,
+    guidelines_dir: GuidelinesDirOption = None,
     output_format: FormatOption = ReportFormat.text,
     explain: Annotated[bool, typer.Option("--explain", help="Show the rule trace.")] = False,
     outside_call: Annotated[
@@ -131,7 +142,7 @@ def lookup(
     ] = None,
 ) -> None:
     """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
-    from tpmt.interpreter import interpret
+    from tpmt.interpreter import interpreter_for
     from tpmt.render.text import render_report
 
     def work() -> Report:
@@ -144,7 +155,8 @@ def lookup(
                 raise InputError("give either --outside-call or --tpmt/--nudt15, not both")
             calls = read_outside_call(outside_call)
             given_tpmt, given_nudt15 = calls.get(Gene.TPMT), calls.get(Gene.NUDT15)
-        return interpret(tpmt=given_tpmt, nudt15=given_nudt15, drugs=drug, guidelines=guideline)
+        interpreter = interpreter_for(guidelines_dir)
+        return interpreter.interpret(given_tpmt, given_nudt15, drug, guideline)
 
     report = _run(work)
     if sample is not None:
@@ -181,6 +193,7 @@ def call(
     sample: Annotated[str | None, typer.Option("--sample", "-s", help="Only this sample.")] = None,
     drug: DrugOption = None,
     guideline: GuidelineOption = None,
+    guidelines_dir: GuidelinesDirOption = None,
     output_format: Annotated[
         CallFormat, typer.Option("--format", "-f", help="Output format (json: one sample).")
     ] = CallFormat.jsonl,
@@ -217,7 +230,7 @@ def call(
     """Call TPMT and NUDT15 diplotypes from variant data, then interpret each sample."""
     from tpmt.calling.options import CallOptions
     from tpmt.calling.run import VARIANT_ONLY, call_samples
-    from tpmt.interpreter import default_interpreter
+    from tpmt.interpreter import interpreter_for
     from tpmt.render.calls import render_call_results
 
     options = CallOptions(min_gq=min_gq, min_dp=min_dp, assume_reference=assume_reference)
@@ -225,7 +238,7 @@ def call(
         raise typer.BadParameter("--compact needs --format json or jsonl", param_hint="--compact")
 
     def start() -> tuple[list[str], object]:
-        return call_samples(default_interpreter(), file, sample, drug, guideline, options)
+        return call_samples(interpreter_for(guidelines_dir), file, sample, drug, guideline, options)
 
     if output is not None:
         _run(lambda: refuse_same_file(output, [file]))
@@ -302,6 +315,7 @@ def batch(
         typer.Option("--drug", "-d", help="Default drugs for rows without a drugs column."),
     ] = None,
     guideline: GuidelineOption = None,
+    guidelines_dir: GuidelinesDirOption = None,
     compact: Annotated[
         bool,
         typer.Option(
@@ -315,7 +329,7 @@ def batch(
     import contextlib
 
     from tpmt.batch import interpret_prepared, read_rows
-    from tpmt.interpreter import default_interpreter
+    from tpmt.interpreter import interpreter_for
     from tpmt.render.batch import render_batch
 
     def open_input() -> object:
@@ -335,7 +349,9 @@ def batch(
     counts = {"rows": 0, "failed": 0}
     with source as handle:  # type: ignore[attr-defined]
         rows = _run(lambda: read_rows(handle, input_file))
-        records = interpret_prepared(rows, guideline, drug, _run(default_interpreter))
+        records = interpret_prepared(
+            rows, guideline, drug, _run(lambda: interpreter_for(guidelines_dir))
+        )
 
         def counted() -> Iterator[BatchRecord]:
             for record in records:
@@ -449,6 +465,7 @@ def serve(
 @app.command()
 def guidelines(
     output_format: FormatOption = ReportFormat.text,
+    guidelines_dir: GuidelinesDirOption = None,
     rule: Annotated[
         str | None,
         typer.Option(
@@ -459,13 +476,13 @@ def guidelines(
     ] = None,
 ) -> None:
     """List the rule sets with versions, sources and content hashes (or one rule: --rule)."""
-    from tpmt.interpreter import default_interpreter
+    from tpmt.interpreter import interpreter_for
     from tpmt.render.listing import render_guidelines, render_rule
 
     as_json = output_format is ReportFormat.json
 
     def work() -> str:
-        library = default_interpreter().library
+        library = interpreter_for(guidelines_dir).library
         if rule is not None:
             return render_rule(library, rule, as_json)
         return render_guidelines(library, as_json)
@@ -478,21 +495,18 @@ def guidelines(
 def alleles(
     gene: Annotated[str, typer.Option("--gene", help="TPMT or NUDT15.")],
     guideline: GuidelineOption = None,
+    guidelines_dir: GuidelinesDirOption = None,
     output_format: FormatOption = ReportFormat.text,
 ) -> None:
     """List a gene's alleles and their function in each rule set."""
-    from tpmt.interpreter import default_interpreter
+    from tpmt.interpreter import interpreter_for
     from tpmt.parse import parse_gene
     from tpmt.render.listing import render_alleles
 
     def work() -> str:
-        library = default_interpreter().library
+        library = interpreter_for(guidelines_dir).library
         chosen = parse_gene(gene)
-        ids = (
-            list(library.manifests)
-            if guideline is None
-            else [library.resolve(g) for g in guideline]
-        )
+        ids = library.ids if guideline is None else [library.resolve(g) for g in guideline]
         rule_sets = [library.get(i) for i in dict.fromkeys(ids)]
         return render_alleles(chosen, rule_sets, output_format is ReportFormat.json)
 

@@ -1,4 +1,10 @@
-"""Find, load and validate the guideline rule sets; compute each one's content hash."""
+"""Find, load and validate the guideline rule sets; compute and verify each one's content hash.
+
+Rule sets in the package's own folder are *bundled*: each must match the content hash shipped
+in ``tpmt/rule_set_hashes.py`` or it is refused. Rule sets from any other folder
+(``--guidelines-dir``, $TPMT_GUIDELINES_DIR) are *user-supplied*: not verified, and labelled so
+on every result. The aliases ``cpic``/``dpwg`` name fixed rule sets in either case.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from types import MappingProxyType
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,30 +28,45 @@ from tpmt.guideline_schema import (
     Manifest,
     RecommendationRule,
 )
+from tpmt.rule_set_hashes import BUNDLED_SHA256
 from tpmt.vocab import AlleleFunction, Drug, Gene, Phenotype, Source
 
 ENV_VAR = "TPMT_GUIDELINES_DIR"
+ALIASES = MappingProxyType({"cpic": "cpic-2025", "dpwg": "dpwg-2025"})  # fixed, never "newest"
+HASH_SHOWN = 12  # hex digits of a content hash shown in messages
+REGENERATE = "python scripts/rule_set_hashes.py"
+Origin = Literal["bundled", "user"]
 FUNCTION_ORDER = list(AlleleFunction)
 KNOWN_PHENOTYPES = [p for p in Phenotype if p is not Phenotype.NO_RESULT]
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def default_directory() -> Path:
-    """The guideline folder: $TPMT_GUIDELINES_DIR, the installed copy, or the checkout's."""
-    configured = os.environ.get(ENV_VAR)
-    if configured:
-        return Path(configured)
+def bundled_directory() -> Path:
+    """The package's own guideline folder: the installed copy, or the checkout's."""
     package = Path(__file__).resolve().parent
     installed = package / "_guidelines"
     return installed if installed.is_dir() else package.parent / "guidelines"
 
 
-def _read_model(path: Path, model: type[Model]) -> Model:
-    """Parse one JSON file into ``model`` or raise GuidelineError naming file and problem."""
+def default_directory() -> Path:
+    """The guideline folder: $TPMT_GUIDELINES_DIR, else the bundled one."""
+    configured = os.environ.get(ENV_VAR)
+    return Path(configured) if configured else bundled_directory()
+
+
+def _read_bytes(path: Path) -> bytes:
+    """A file's bytes, or GuidelineError naming the file."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise GuidelineError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _read_model(path: Path, model: type[Model], raw: bytes | None = None) -> Model:
+    """Parse one JSON file (or its ``raw`` bytes) into ``model``; GuidelineError naming file
+    and problem."""
+    if raw is None:
+        raw = _read_bytes(path)
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -66,6 +88,7 @@ class RuleSet:
     definitions: dict[Gene, AlleleDefinitions]
     sha256: str
     directory: Path = field(compare=False)
+    origin: Origin = "user"  # "bundled" only when verified against the shipped hash
 
     @property
     def id(self) -> str:
@@ -103,21 +126,53 @@ class RuleSet:
         return {rule.id: (drug, rule) for drug, d in self.drugs.items() for rule in d.rules}
 
 
-def load_rule_set(directory: Path) -> RuleSet:
-    """Load and cross-check the rule set stored in ``directory``."""
+def content_hash(files: dict[str, bytes]) -> str:
+    """SHA-256 over a rule set's files (name → bytes, the manifest first, then by name)."""
+    digest = hashlib.sha256()
+    for name, raw in files.items():
+        digest.update(name.encode() + b"\0" + raw + b"\0")
+    return digest.hexdigest()
+
+
+def _files(directory: Path, manifest_raw: bytes, manifest: Manifest) -> dict[str, bytes]:
+    """The bytes of every file of the rule set, in hashing order."""
+    names = set(manifest.genes.values()) | set(manifest.drugs.values())
+    names |= set(manifest.definitions.values())
+    return {
+        "manifest.json": manifest_raw,
+        **{name: _read_bytes(directory / name) for name in sorted(names)},
+    }
+
+
+def load_rule_set(directory: Path, shipped_sha256: str | None = None) -> RuleSet:
+    """Load and cross-check the rule set stored in ``directory``.
+
+    With ``shipped_sha256`` (a bundled rule set) the content must have that hash, checked
+    before anything else is read from it; the rule set is then labelled bundled, otherwise
+    user-supplied. Everything is parsed from the bytes that were hashed.
+    """
     manifest_path = directory / "manifest.json"
-    manifest = _read_model(manifest_path, Manifest)
+    manifest_raw = _read_bytes(manifest_path)
+    manifest = _read_model(manifest_path, Manifest, manifest_raw)
     if manifest.id != directory.name:
         raise GuidelineError(f"{manifest_path}: id {manifest.id!r} differs from folder name")
-    genes = {
-        gene: _read_model(directory / name, GeneRules) for gene, name in manifest.genes.items()
-    }
-    drugs = {
-        drug: _read_model(directory / name, DrugRules) for drug, name in manifest.drugs.items()
-    }
+    files = _files(directory, manifest_raw, manifest)
+    sha256 = content_hash(files)
+    if shipped_sha256 is not None and sha256 != shipped_sha256:
+        raise GuidelineError(
+            f"bundled rule set {manifest.id} has been modified: content hash "
+            f"{sha256[:HASH_SHOWN]}..., expected {shipped_sha256[:HASH_SHOWN]}...; reinstall "
+            "tpmt, or load a deliberately edited rule set from its own folder with "
+            "--guidelines-dir DIR (its results are then labelled user-supplied)"
+        )
+
+    def read(name: str, model: type[Model]) -> Model:
+        return _read_model(directory / name, model, files[name])
+
+    genes = {gene: read(name, GeneRules) for gene, name in manifest.genes.items()}
+    drugs = {drug: read(name, DrugRules) for drug, name in manifest.drugs.items()}
     definitions = {
-        gene: _read_model(directory / name, AlleleDefinitions)
-        for gene, name in manifest.definitions.items()
+        gene: read(name, AlleleDefinitions) for gene, name in manifest.definitions.items()
     }
     for gene, defs in definitions.items():
         path = directory / manifest.definitions[gene]
@@ -133,12 +188,8 @@ def load_rule_set(directory: Path) -> RuleSet:
     ids: set[str] = set()
     for drug, drug_rules in drugs.items():
         _check_drug(directory / manifest.drugs[drug], drug, drug_rules, manifest, ids)
-    names = set(manifest.genes.values()) | set(manifest.drugs.values())
-    files = ["manifest.json", *sorted(names | set(manifest.definitions.values()))]
-    digest = hashlib.sha256()
-    for name in files:
-        digest.update(name.encode() + b"\0" + (directory / name).read_bytes() + b"\0")
-    return RuleSet(manifest, genes, drugs, definitions, digest.hexdigest(), directory)
+    origin: Origin = "user" if shipped_sha256 is None else "bundled"
+    return RuleSet(manifest, genes, drugs, definitions, sha256, directory, origin)
 
 
 def _check_gene(path: Path, gene: Gene, rules: GeneRules) -> None:
@@ -226,10 +277,18 @@ def _lookup_keys(mode: str) -> Iterable[dict[Gene, Phenotype]]:
 
 
 class GuidelineLibrary:
-    """The rule sets in one guideline folder, loaded on first use."""
+    """The rule sets in one guideline folder, loaded on first use.
 
-    def __init__(self, directory: Path | None = None) -> None:
+    ``origin`` says whether the folder's rule sets are bundled (verified against the shipped
+    hashes) or user-supplied; by default the package's own folder is bundled and any other
+    (including $TPMT_GUIDELINES_DIR) user-supplied.
+    """
+
+    def __init__(self, directory: Path | None = None, origin: Origin | None = None) -> None:
         self.directory = directory or default_directory()
+        if origin is None:
+            origin = "bundled" if _same_folder(self.directory, bundled_directory()) else "user"
+        self.origin: Origin = origin
         if not self.directory.is_dir():
             raise GuidelineError(f"{self.directory}: guideline folder not found")
         self._manifests = {
@@ -237,43 +296,75 @@ class GuidelineLibrary:
             for path in sorted(self.directory.iterdir())
             if (path / "manifest.json").is_file()
         }
-        if not self._manifests:
+        if not self._manifests and origin == "user":
             raise GuidelineError(f"{self.directory}: no rule sets (folders with manifest.json)")
         self._loaded: dict[str, RuleSet] = {}
 
     @property
     def manifests(self) -> dict[str, Manifest]:
+        """The manifests of the rule sets present, by id."""
         return dict(self._manifests)
 
+    @property
+    def ids(self) -> list[str]:
+        """Every rule set of the folder, including bundled ones that are missing from it."""
+        shipped = BUNDLED_SHA256 if self.origin == "bundled" else {}
+        return sorted({*self._manifests, *shipped})
+
     def aliases(self) -> dict[str, str]:
-        """``cpic``/``dpwg`` → the newest rule set of that source."""
-        newest: dict[str, Manifest] = {}
-        for manifest in self._manifests.values():
-            key = manifest.source.value.lower()
-            if key not in newest or manifest.date > newest[key].date:
-                newest[key] = manifest
-        return {alias: manifest.id for alias, manifest in newest.items()}
+        """``cpic``/``dpwg`` → the fixed rule-set id each names (whatever else is present)."""
+        return dict(ALIASES)
 
     def resolve(self, name: str) -> str:
-        """Map an id or alias (case-insensitive) to a rule-set id."""
+        """Map an id or alias (case-insensitive) to the id of a rule set that is present."""
         key = name.strip().lower()
-        if key in self._manifests:
-            return key
-        aliases = self.aliases()
-        if key in aliases:
-            return aliases[key]
-        accepted = ", ".join([*self._manifests, *aliases])
+        if key in self.ids or key in ALIASES.values():
+            return self._present(key)
+        if key in ALIASES:
+            return self._present(ALIASES[key], f" (alias {key!r})")
+        accepted = ", ".join([*self.ids, *ALIASES])
         shown = name if len(name) <= 40 else name[:40] + "..."
         raise UnknownGuidelineError(f"unknown guideline {shown!r}; accepted: {accepted}")
 
     def default_ids(self) -> list[str]:
-        """The newest rule set of each source, CPIC first."""
-        aliases = self.aliases()
-        return [aliases[key] for key in sorted(aliases)]
+        """The rule sets used when none is named: the targets of the aliases, CPIC first."""
+        return [ALIASES[alias] for alias in sorted(ALIASES)]
 
     def get(self, name: str) -> RuleSet:
-        """The rule set for an id or alias, loaded and validated once."""
+        """The rule set for an id or alias, loaded, validated and (if bundled) verified once."""
         rule_set_id = self.resolve(name)
         if rule_set_id not in self._loaded:
-            self._loaded[rule_set_id] = load_rule_set(self.directory / rule_set_id)
+            shipped = None
+            if self.origin == "bundled":
+                shipped = BUNDLED_SHA256.get(rule_set_id)
+                if shipped is None:
+                    raise GuidelineError(
+                        f"{self.directory / rule_set_id}: rule set {rule_set_id} is not one "
+                        f"tpmt ships (no shipped hash; developers: {REGENERATE}); load it "
+                        "with --guidelines-dir DIR to use it as user-supplied"
+                    )
+            self._loaded[rule_set_id] = load_rule_set(self.directory / rule_set_id, shipped)
         return self._loaded[rule_set_id]
+
+    def _present(self, rule_set_id: str, via: str = "") -> str:
+        """``rule_set_id`` if its folder has a manifest; GuidelineError saying what to do if not."""
+        if rule_set_id in self._manifests:
+            return rule_set_id
+        if self.origin == "bundled":
+            raise GuidelineError(
+                f"bundled rule set {rule_set_id}{via} is missing (no "
+                f"{self.directory / rule_set_id / 'manifest.json'}): reinstall tpmt"
+            )
+        present = ", ".join(self._manifests)
+        raise GuidelineError(
+            f"rule set {rule_set_id}{via} is not in the guideline folder {self.directory} "
+            f"(it has {present}): add it there, or name one it has with --guideline"
+        )
+
+
+def _same_folder(one: Path, two: Path) -> bool:
+    """Whether two paths name the same existing folder."""
+    try:
+        return one.samefile(two)
+    except OSError:
+        return False

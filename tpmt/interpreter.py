@@ -25,7 +25,7 @@ from tpmt.compose import (
 from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
 from tpmt.evaluate import Evaluator, GeneEvaluation
 from tpmt.frozen import FrozenDict
-from tpmt.guidelines import GuidelineLibrary, RuleSet
+from tpmt.guidelines import HASH_SHOWN, GuidelineLibrary, Origin, RuleSet
 from tpmt.models import AdviceAlternative, Recommendation, Report
 from tpmt.outcome import GeneOutcome, typed_outcome
 from tpmt.parse import (
@@ -91,8 +91,8 @@ class Interpreter:
     fragments between results is safe.
     """
 
-    def __init__(self, guidelines_dir: Path | None = None) -> None:
-        self.library = GuidelineLibrary(guidelines_dir)
+    def __init__(self, guidelines_dir: Path | None = None, origin: Origin | None = None) -> None:
+        self.library = GuidelineLibrary(guidelines_dir, origin)
         self.evaluator = Evaluator()
         self.version = tool_version()
         self._selections: Memo[tuple[object, ...], Selection] = Memo("selections", 1_024)
@@ -115,6 +115,7 @@ class Interpreter:
             "row × gene options → row with alternatives", 20_000
         )
         self._matchers: Memo[str, dict[Gene, AlleleMatcher]] = Memo("allele matchers", 64)
+        self._origin_notes: Memo[tuple[str, ...], tuple[str, ...]] = Memo("origin notes", 64)
 
     def rule_sets(self, names: Iterable[str] | None) -> list[RuleSet]:
         """Resolve ids/aliases to rule sets: CPIC first, at most one per source."""
@@ -196,7 +197,23 @@ class Interpreter:
         advice = self._advice.peek(key)
         if advice is None:
             advice = self._advice.get(key, partial(self._plain_advice, selection, tpmt, nudt15))
+        if self.library.origin == "user":
+            warnings = (*self.origin_notes(selection), *warnings)
         return Composition(self, self.version, selection, tpmt, nudt15, advice, warnings)
+
+    def origin_notes(self, selection: Selection) -> tuple[str, ...]:
+        """The report warning that labels user-supplied rule sets (none for bundled ones)."""
+
+        def notes() -> tuple[str, ...]:
+            user = [g for g in selection.guidelines if g.origin == "user"]
+            if not user:
+                return ()
+            listed = ", ".join(f"{g.id} (sha256 {g.sha256[:HASH_SHOWN]}...)" for g in user)
+            return (
+                f"user-supplied rule sets, not verified against tpmt's bundled copies: {listed}",
+            )
+
+        return self._origin_notes.get(selection.key, notes)
 
     def _plain_advice(
         self, selection: Selection, tpmt: GeneFragment, nudt15: GeneFragment
@@ -413,6 +430,14 @@ def default_interpreter() -> Interpreter:
             if _default is None:
                 _default = Interpreter()
     return _default
+
+
+def interpreter_for(guidelines_dir: Path | None) -> Interpreter:
+    """The default interpreter, or (``--guidelines-dir``) one whose rule sets are all
+    user-supplied: loaded from ``guidelines_dir``, unverified, labelled on every result."""
+    if guidelines_dir is None:
+        return default_interpreter()
+    return Interpreter(guidelines_dir, origin="user")
 
 
 def interpret(

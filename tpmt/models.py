@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from tpmt.frozen import FrozenJson, FrozenMap
 from tpmt.guideline_schema import DosingStep, Reference
@@ -49,6 +55,20 @@ class GuidelineInfo(ReportModel):
     pmid: str | None
     doi: str | None
     sha256: str = Field(description="SHA-256 of the rule set's data files, computed at load")
+    origin: Literal["bundled", "user"] = Field(
+        default="bundled",
+        description="bundled: shipped with tpmt and verified against its shipped hash (the "
+        "field is then omitted); user: loaded from a user's folder (--guidelines-dir or "
+        "TPMT_GUIDELINES_DIR), not verified",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_bundled_origin(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Serialise without ``origin`` when bundled (reports stay as before the field)."""
+        data: dict[str, Any] = handler(self)
+        if self.origin == "bundled":
+            data.pop("origin", None)
+        return data
 
 
 class AlleleCall(ReportModel):

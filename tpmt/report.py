@@ -38,6 +38,7 @@ def guideline_info(rule_set: RuleSet) -> GuidelineInfo:
         pmid=manifest.citation.pmid,
         doi=manifest.citation.doi,
         sha256=rule_set.sha256,
+        origin=rule_set.origin,
     )
 
 

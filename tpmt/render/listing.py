@@ -17,7 +17,7 @@ def guidelines_data(library: GuidelineLibrary) -> list[dict[str, Any]]:
     """Every rule set's identity, aliases, provenance and notes."""
     aliases = library.aliases()
     out = []
-    for rule_set_id in library.manifests:
+    for rule_set_id in library.ids:
         rule_set = library.get(rule_set_id)
         entry = guideline_info(rule_set).model_dump(mode="json")
         entry["aliases"] = sorted(a for a, target in aliases.items() if target == rule_set_id)
@@ -35,10 +35,10 @@ def rule_data(library: GuidelineLibrary, rule_id: str) -> dict[str, Any]:
     """
     rule_set_id, _, local = rule_id.partition(":")
     drug_name, _, _ = local.partition(".")
-    if rule_set_id not in library.manifests:
+    if rule_set_id not in library.ids:
         raise InputError(
             f"unknown rule id {shown(rule_id)}: no rule set {shown(rule_set_id)}; "
-            f"accepted: <rule-set id>:<drug>.<row>, rule sets {', '.join(library.manifests)}"
+            f"accepted: <rule-set id>:<drug>.<row>, rule sets {', '.join(library.ids)}"
         )
     rule_set = library.get(rule_set_id)
     drug_rules = next((d for d in rule_set.drugs.values() if d.drug.value == drug_name), None)
@@ -98,6 +98,7 @@ def render_guidelines(library: GuidelineLibrary, as_json: bool) -> str:
     lines = []
     for entry in data:
         flags = [f"alias {a}" for a in entry["aliases"]] + (["default"] if entry["default"] else [])
+        flags += ["user-supplied, not verified"] if entry.get("origin") == "user" else []
         extra = f"  [{', '.join(flags)}]" if flags else ""
         citation = ", ".join(
             x
