@@ -276,6 +276,12 @@ def test_guidelines_dir_labels_batch_call_and_listings(tmp_path: Path, folder: P
         json.loads(line)["warnings"][0].startswith(USER_NOTE)
         for line in compact.stdout.splitlines()
     )
+    tsv = run("batch", str(rows), "-g", "cpic", "-d", "mp", "-f", "tsv", *given)
+    assert tsv.exit_code == 0, tsv.output
+    lines = tsv.stdout.splitlines()
+    warnings_at = lines[0].split("\t").index("warnings")
+    assert len(lines) > 2
+    assert all(line.split("\t")[warnings_at].startswith(USER_NOTE) for line in lines[1:])
     table = ROOT / "examples" / "call-genotype-table" / "genotypes.tsv"
     called = run("call", str(table), "-f", "jsonl", "-g", "cpic", "-d", "mp", *given)
     assert called.exit_code == 0, called.output

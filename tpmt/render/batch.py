@@ -139,7 +139,9 @@ def _joined(*parts: str) -> str:
 def report_tsv_lines(report: Report) -> list[str]:
     """TSV lines of one whole report without the leading sample and status cells."""
     lines = []
-    gene_warnings = _cell(" | ".join(w for g in report.genes.values() for w in g.warnings))
+    gene_warnings = _cell(
+        " | ".join([*report.warnings, *(w for g in report.genes.values() for w in g.warnings)])
+    )
     for rec in report.recommendations:
         head, middles, warnings = _row_parts(rec)
         genes = "\t".join(_gene_cells(report.genes[gene], rec.source) for gene in Gene)
@@ -230,7 +232,11 @@ def _json_text(value: object) -> str:
 def tsv_record(pieces: Pieces, sample: str, result: Composition) -> str:
     """The TSV lines of one sample's result."""
     tpmt, nudt15 = result.tpmt, result.nudt15
-    gene_warnings = _joined(pieces.gene_warnings(tpmt), pieces.gene_warnings(nudt15))
+    gene_warnings = _joined(
+        _cell(" | ".join(result.warnings)) if result.warnings else "",
+        pieces.gene_warnings(tpmt),
+        pieces.gene_warnings(nudt15),
+    )
     prefix = f"{sample}\tok\t"
     genes: dict[Source, str] = {}
     lines = []
