@@ -17,8 +17,7 @@ NUMBER_PATTERNS = {
     b"Float": re.compile(rb"\.|[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(inf|nan)", re.I),
 }
 GT_ACCEPTED = (
-    "accepted: allele indices such as 0/0, 0/1, 1|0 or ./. (0 is REF, 1 the first ALT); "
-    "bases such as A/C are not accepted"
+    "accepted: allele indices such as 0/0, 0/1, 1|0 or ./. (0 is REF, 1 the first ALT), not bases"
 )
 InRegion = Callable[[bytes, int], bool]
 
