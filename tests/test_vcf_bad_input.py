@@ -76,10 +76,12 @@ def build(
     return HEADER + header + COLUMNS + sample + b"\n" + body
 
 
-def at_719(fmt: bytes, value: bytes, alt: bytes = b"C", info: bytes = b".") -> dict[int, bytes]:
+def at_719(
+    fmt: bytes, value: bytes, alt: bytes = b"C", info: bytes = b".", ref: bytes = b"T"
+) -> dict[int, bytes]:
     return {
         TPMT_719: b"\t".join(
-            [b"chr6", b"18130687", b".", b"T", alt, b".", b"PASS", info, fmt, value]
+            [b"chr6", b"18130687", b".", ref, alt, b".", b"PASS", info, fmt, value]
         )
     }
 
@@ -315,6 +317,19 @@ CASES = [
         0,
         tpmt={"diplotype": "*1/*1", "presumptive": True, "CPIC": "Indeterminate"},
         reason_719="REF or ALT is not text",
+    ),
+    # REF disagrees with GRCh38 (T here): 0/0 would be C/C, homozygous *3C, if REF were right
+    Case(
+        "ref-not-grch38",
+        lambda b, _: build(b, at_719(b"GT", b"0/0", ref=b"C", alt=b"T")),
+        0,
+        tpmt={
+            "diplotype": "*1/*1",
+            "presumptive": True,
+            "CPIC": "Indeterminate",
+            "has": [("*3C/*3C", "untested")],
+        },
+        reason_719="VCF REF differs from the GRCh38 base the allele definitions give here",
     ),
     # truncated and corrupt files
     Case(

@@ -26,6 +26,10 @@ MISSING_INT = -1  # cyvcf2 gives large negative sentinels for missing integer FO
 NO_PHASE_SET = -1  # a phased genotype without a phase-set value
 UNREADABLE_PHASE_SET = -2  # a phase-set value that is not text: the genotype counts as unphased
 UNREADABLE_FT = "not readable (not ASCII text)"
+REF_MISMATCH = (
+    "VCF REF differs from the GRCh38 base the allele definitions give here (another "
+    "reference build, or a strand flip?)"
+)
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def _rows(
     A record htslib cannot parse (or corrupt compressed data) refuses the file with its line.
     """
     genes = {CHROMOSOMES[gene]: gene for gene in matchers}
-    positions = {gene: {s.position for s in m.sites} for gene, m in matchers.items()}
+    positions = {gene: {s.position: s.ref for s in m.sites} for gene, m in matchers.items()}
     spans = {
         CHROMOSOMES[gene]: (max(m.sites[0].position - 100, 1), m.sites[-1].position + 10)
         for gene, m in matchers.items()
@@ -163,18 +167,21 @@ def _rows(
 
 
 def _row(
-    gene: str, record: Any, positions: set[int], labels: dict[str, int], samples: int
+    gene: str, record: Any, positions: dict[int, str], labels: dict[str, int], samples: int
 ) -> _Row | None:
     try:
         alleles = [record.REF, *record.ALT]
     except UnicodeDecodeError:
         return _unusable_row(gene, record, positions, samples, "REF or ALT is not text")
+    expected = positions.get(record.POS)
+    if expected is not None and not _same_bases(record.REF, expected):
+        return _unusable_row(gene, record, positions, samples, REF_MISMATCH)
     end = _end(record) if any(a.startswith("<") for a in alleles[1:]) else None
     tokens: list[str | None] = []
     for allele in alleles:
         symbolic = allele.startswith("<") or allele in ("*", ".")
         tokens.append(None if symbolic else canonical(record.POS, record.REF, allele))
-    targets = {int(t.split(":", 1)[0]) for t in tokens if t not in (None, REF)} & positions
+    targets = {int(t.split(":", 1)[0]) for t in tokens if t not in (None, REF)} & positions.keys()
     target = next(iter(targets), record.POS if record.POS in positions else None)
     if target is None and end is None:
         return None
@@ -201,10 +208,16 @@ def _row(
     )
 
 
+def _same_bases(written: str, reference: str) -> bool:
+    """Whether a VCF REF agrees with the GRCh38 bases where both are given."""
+    length = min(len(written), len(reference))
+    return written[:length].upper() == reference[:length].upper()
+
+
 def _unusable_row(
     gene: str,
     record: Any,
-    positions: set[int],
+    positions: dict[int, str],
     samples: int,
     reason: str,
     target: int | None = None,
