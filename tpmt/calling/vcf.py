@@ -13,6 +13,7 @@ from tpmt.cache import Memo
 from tpmt.calling.caller import AlleleMatcher
 from tpmt.calling.genotypes import ASSUMED_REFERENCE, REF, SiteGenotype, canonical, merge, uncalled
 from tpmt.calling.options import DEFAULT_OPTIONS, CallOptions
+from tpmt.calling.vcf_lines import check_complete, unreadable_record
 from tpmt.errors import InputError
 
 GRCH37_LENGTHS = {"6": 171115067, "13": 115169878}
@@ -22,6 +23,13 @@ SampleGenotypes = dict[str, dict[int, SiteGenotype]]  # gene -> position -> geno
 SampleRecord = tuple[str, object, SampleGenotypes]  # name, genotype signature, genotypes
 CHUNK = 4_096  # samples whose signatures are computed together
 MISSING_INT = -1  # cyvcf2 gives large negative sentinels for missing integer FORMAT values
+NO_PHASE_SET = -1  # a phased genotype without a phase-set value
+UNREADABLE_PHASE_SET = -2  # a phase-set value that is not text: the genotype counts as unphased
+UNREADABLE_FT = "not readable (not ASCII text)"
+REF_MISMATCH = (
+    "VCF REF differs from the GRCh38 base the allele definitions give here (another "
+    "reference build, or a strand flip?)"
+)
 
 
 @dataclass(frozen=True)
@@ -33,10 +41,11 @@ class _Row:
     tokens: tuple[str | None, ...]  # per allele index: canonical token (None: symbolic/unknown)
     end: int | None  # gVCF reference block end
     genotypes: Any  # numpy array (samples x ploidy+1): allele indices (-1 missing, -2 pad), phased
-    phase_sets: Any  # numpy array of phase sets or None
+    phase_sets: Any  # numpy int64 array (samples x 1) of phase-set codes, or None
     shown: tuple[str, ...]
     filter: str | None  # None when FILTER is PASS or "."
     quality: dict[str, Any]  # FORMAT FT / GQ / DP / MIN_DP arrays that are present
+    reason: str | None = None  # why no sample can be called from this row (no GT, bad REF/ALT)
 
 
 def _open(path: Path) -> Any:
@@ -46,17 +55,45 @@ def _open(path: Path) -> Any:
         raise InputError("reading VCF needs the optional extra: pip install 'tpmt[vcf]'") from None
     if not path.is_file():
         raise InputError(f"VCF file {str(path)!r} does not exist")
+    head = b""
     try:
         with path.open("rb") as handle:
             head = handle.read(2)
+        check_complete(path)
+        _quiet_htslib()
         vcf = VCF(str(path))
+    except InputError:
+        raise
     except Exception as exc:  # cyvcf2 raises plain Exceptions (or OSError) for unreadable files
+        if head == b"\x1f\x8b":
+            raise InputError(
+                f"{str(path)!r} is not a readable VCF file: its compressed data is truncated "
+                "or corrupt"
+            ) from None
         raise InputError(
             f"{str(path)!r} is not a readable VCF file ({type(exc).__name__})"
         ) from None
     if head != b"\x1f\x8b" and not vcf.raw_header.startswith("##fileformat=VCF"):
         raise InputError(f"{str(path)!r} is not a VCF file: no ##fileformat=VCF header")
     return vcf
+
+
+def _quiet_htslib() -> None:
+    """Silence htslib's own stderr messages: every problem is reported as one tpmt error."""
+    from cyvcf2.cyvcf2 import set_htslib_log_level
+
+    set_htslib_log_level(0)
+
+
+def _samples(vcf: Any, path: Path) -> list[str]:
+    """The sample names of the #CHROM line (refused unless they are UTF-8 text)."""
+    try:
+        return list(vcf.samples)
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{path.name}: the #CHROM line has sample names that are not UTF-8 text "
+            "(Latin-1?); VCF files are UTF-8: save the file as UTF-8"
+        ) from None
 
 
 def _check_build(vcf: Any, path: Path) -> None:
@@ -76,52 +113,84 @@ def _check_build(vcf: Any, path: Path) -> None:
 
 
 def _rows(
-    vcf: Any, matchers: dict[str, AlleleMatcher], indexed: bool, seen: set[str]
+    vcf: Any, path: Path, matchers: dict[str, AlleleMatcher], indexed: bool, seen: set[str]
 ) -> Iterator[_Row]:
     """The rows that touch a defining position (or cover one with a reference block).
 
     With a tabix index only the genes' regions are read; otherwise the file is read once.
     ``seen`` collects the genes with any record on their chromosome (in the region read).
+    A record htslib cannot parse (or corrupt compressed data) refuses the file with its line.
     """
     genes = {CHROMOSOMES[gene]: gene for gene in matchers}
-    positions = {gene: {s.position for s in m.sites} for gene, m in matchers.items()}
+    positions = {gene: {s.position: s.ref for s in m.sites} for gene, m in matchers.items()}
+    spans = {
+        CHROMOSOMES[gene]: (max(m.sites[0].position - 100, 1), m.sites[-1].position + 10)
+        for gene, m in matchers.items()
+    }
     if indexed:
         seqnames = set(vcf.seqnames)
         regions = [
-            f"{name}:{max(m.sites[0].position - 100, 1)}-{m.sites[-1].position + 10}"
-            for gene, m in matchers.items()
+            f"{name}:{spans[CHROMOSOMES[gene]][0]}-{spans[CHROMOSOMES[gene]][1]}"
+            for gene in matchers
             for name in (f"chr{CHROMOSOMES[gene]}", CHROMOSOMES[gene])
             if name in seqnames
         ]
         records: Iterator[Any] = (r for region in regions for r in vcf(region))
     else:
         records = iter(vcf)
-    for record in records:
-        gene = genes.get(record.CHROM.removeprefix("chr"))
+
+    def in_region(chrom: bytes, position: int) -> bool:
+        span = spans.get(chrom.decode("ascii", errors="replace").removeprefix("chr"))
+        return span is not None and span[0] <= position <= span[1]
+
+    labels: dict[str, int] = {}  # string phase sets, numbered in the order first seen
+    samples = len(vcf.samples)
+    count = 0
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except Exception:  # cyvcf2 raises plain Exceptions for unparsable records and bad data
+            raise unreadable_record(path, None if indexed else count + 1, in_region) from None
+        count += 1
+        try:
+            gene = genes.get(record.CHROM.removeprefix("chr"))
+        except UnicodeDecodeError:
+            continue  # not one of the genes' chromosomes
         if gene is None:
             continue
         seen.add(gene)
-        row = _row(gene, record, positions[gene])
+        row = _row(gene, record, positions[gene], labels, samples)
         if row is not None:
             yield row
 
 
-def _row(gene: str, record: Any, positions: set[int]) -> _Row | None:
-    alleles = [record.REF, *record.ALT]
-    end = record.INFO.get("END") if any(a.startswith("<") for a in record.ALT) else None
+def _row(
+    gene: str, record: Any, positions: dict[int, str], labels: dict[str, int], samples: int
+) -> _Row | None:
+    try:
+        alleles = [record.REF, *record.ALT]
+    except UnicodeDecodeError:
+        return _unusable_row(gene, record, positions, samples, "REF or ALT is not text")
+    expected = positions.get(record.POS)
+    if expected is not None and not _same_bases(record.REF, expected):
+        return _unusable_row(gene, record, positions, samples, REF_MISMATCH)
+    end = _end(record) if any(a.startswith("<") for a in alleles[1:]) else None
     tokens: list[str | None] = []
     for allele in alleles:
         symbolic = allele.startswith("<") or allele in ("*", ".")
         tokens.append(None if symbolic else canonical(record.POS, record.REF, allele))
-    targets = {int(t.split(":", 1)[0]) for t in tokens if t not in (None, REF)} & positions
+    targets = {int(t.split(":", 1)[0]) for t in tokens if t not in (None, REF)} & positions.keys()
     target = next(iter(targets), record.POS if record.POS in positions else None)
     if target is None and end is None:
         return None
-    ps = None
-    if "PS" in record.FORMAT:
-        ps = record.format("PS")
+    genotypes = _genotype_array(record)
+    if genotypes is None:
+        return _unusable_row(gene, record, positions, samples, "no GT field in FORMAT", target)
+    ps = _phase_sets(record, labels, samples) if "PS" in record.FORMAT else None
     quality = {
-        key: _column(record.format(key))
+        key: _quality_column(record, key, samples)
         for key in ("FT", "GQ", "DP", "MIN_DP")
         if key in record.FORMAT
     }
@@ -131,12 +200,113 @@ def _row(gene: str, record: Any, positions: set[int]) -> _Row | None:
         target or record.POS,
         tuple(tokens),
         end,
-        _compact_genotypes(record.genotype.array()),
+        _compact_genotypes(genotypes),
         ps,
         tuple(alleles),
         None if verdict in (None, "PASS", ".") else str(verdict),
         quality,
     )
+
+
+def _same_bases(written: str, reference: str) -> bool:
+    """Whether a VCF REF agrees with the GRCh38 bases where both are given."""
+    length = min(len(written), len(reference))
+    return written[:length].upper() == reference[:length].upper()
+
+
+def _unusable_row(
+    gene: str,
+    record: Any,
+    positions: dict[int, str],
+    samples: int,
+    reason: str,
+    target: int | None = None,
+) -> _Row | None:
+    """A row at a defining position that no sample can be called from, with the reason."""
+    import numpy as np
+
+    position = target or (record.POS if record.POS in positions else None)
+    if position is None:
+        return None
+    empty = np.zeros((samples, 0), dtype=np.int8)
+    return _Row(gene, position, (), None, empty, None, (), None, {}, reason)
+
+
+def _end(record: Any) -> int | None:
+    """A reference block's END (None when absent or not a whole number)."""
+    try:
+        value = record.INFO.get("END")
+    except UnicodeDecodeError:
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isdigit() else None
+
+
+def _genotype_array(record: Any) -> Any:
+    """The GT array (samples x ploidy+1), or None when the row has no readable GT."""
+    if "GT" not in record.FORMAT:
+        return None
+    try:
+        return record.genotype.array()
+    except Exception:  # cyvcf2: "couldn't get genotypes for variant"
+        return None
+
+
+def _phase_sets(record: Any, labels: dict[str, int], samples: int) -> Any:
+    """Phase-set codes (samples x 1, int64): integers as written, other values numbered.
+
+    PS is declared Integer by the VCF specification; a file that declares it String (or not at
+    all) still names phase sets, so equal values share a set. Missing values are NO_PHASE_SET.
+    """
+    import numpy as np
+
+    try:
+        values = record.format("PS")
+    except UnicodeDecodeError:
+        return np.full((samples, 1), UNREADABLE_PHASE_SET, dtype=np.int64)
+    if values is None:
+        return None
+    if values.dtype.kind in "iu":
+        codes = values.reshape(samples, -1)[:, :1].astype(np.int64)
+        codes[codes < 0] = NO_PHASE_SET  # missing value or vector-end sentinels
+        return codes
+    column = _column(values)
+    codes = np.empty((samples, 1), dtype=np.int64)
+    for i, value in enumerate(column.tolist()):
+        text = str(value).strip()
+        missing = text in ("", ".", "nan")
+        codes[i, 0] = NO_PHASE_SET if missing else labels.setdefault(text, len(labels))
+    return codes
+
+
+def _quality_column(record: Any, key: str, samples: int) -> Any:
+    """One quality value per sample: FT as text, GQ/DP/MIN_DP as integers (-1 missing)."""
+    import numpy as np
+
+    try:
+        values = record.format(key)
+    except UnicodeDecodeError:
+        values = np.array([UNREADABLE_FT] * samples)
+    if values is None:  # no value for any sample
+        values = np.array(["."] * samples) if key == "FT" else np.full(samples, MISSING_INT)
+    values = _column(values)
+    if key == "FT":
+        return values
+    if values.dtype.kind in "iu":
+        return values
+    numbers = [_whole(v) for v in values.tolist()]
+    return np.array(numbers, dtype=np.int64)
+
+
+def _whole(value: object) -> int:
+    """A quality number as a whole number (-1 when missing or not a number)."""
+    try:
+        number = float(str(value))
+    except ValueError:
+        return MISSING_INT
+    return MISSING_INT if number != number else int(number)  # NaN: missing
 
 
 def _compact_genotypes(array: Any) -> Any:
@@ -166,7 +336,7 @@ def read_vcf(
     """
     vcf = _open(path)
     _check_build(vcf, path)
-    samples: Sequence[str] = list(vcf.samples)
+    samples: Sequence[str] = _samples(vcf, path)
     if not samples:
         raise InputError(f"{path.name} has no sample columns")
     if sample is not None and sample not in samples:
@@ -174,7 +344,7 @@ def read_vcf(
         raise InputError(f"sample {sample!r} is not in {path.name}; samples: {shown}")
     indexed = any(Path(str(path) + ext).is_file() for ext in (".tbi", ".csi"))
     genes_seen: set[str] = set()
-    rows = list(_rows(vcf, matchers, indexed, genes_seen))
+    rows = list(_rows(vcf, path, matchers, indexed, genes_seen))
     wanted = [sample] if sample is not None else list(samples)
     index = {name: i for i, name in enumerate(samples)}
     return wanted, _records(wanted, index, rows, matchers, options, genes_seen)
@@ -307,8 +477,18 @@ def _most_severe_pair(tokens: list[str | None]) -> SiteGenotype | None:
     return SiteGenotype((alts[0], second))
 
 
+def _non_diploid(count: int) -> str:
+    """Why a genotype with other than two alleles is not called."""
+    ploidy = "haploid, 1 allele" if count == 1 else f"{count} alleles"
+    return (
+        f"non-diploid genotype ({ploidy}); TPMT and NUDT15 are autosomal: a diploid call is needed"
+    )
+
+
 def _site(row: _Row, i: int, options: CallOptions) -> SiteGenotype:
     """One sample's call in one row: its alleles, phase, and any reason it is not usable."""
+    if row.reason is not None:
+        return uncalled(".", row.reason)
     values = [int(x) for x in row.genotypes[i]]
     phased = bool(values[-1])
     indices = [a for a in values[:-1] if a != -2]  # -2 pads samples of lower ploidy
@@ -316,18 +496,19 @@ def _site(row: _Row, i: int, options: CallOptions) -> SiteGenotype:
     shown = sep.join(row.shown[a] if 0 <= a < len(row.shown) else "." for a in indices)
     if len(indices) != 2:
         tokens = [row.tokens[a] if 0 <= a < len(row.tokens) else None for a in indices]
-        return uncalled(
-            shown or ".",
-            f"non-diploid genotype ({len(indices)} alleles)",
-            seen=_most_severe_pair(tokens),
-        )
-    picked = [row.tokens[a] if 0 <= a < len(row.tokens) else None for a in indices]
+        return uncalled(shown or ".", _non_diploid(len(indices)), seen=_most_severe_pair(tokens))
+    if any(a >= len(row.tokens) for a in indices):
+        return uncalled(shown, "GT names an allele beyond the row's ALT alleles")
+    picked = [row.tokens[a] if a >= 0 else None for a in indices]
     phase_set = None
     if row.phase_sets is not None:
-        phase_set = str(int(row.phase_sets[i][0]))
+        code = int(row.phase_sets[i][0])
+        phased = phased and code != UNREADABLE_PHASE_SET
+        phase_set = None if code < 0 else str(code)
     genotype = SiteGenotype((picked[0], picked[1]), phased, phase_set, shown)
     if not genotype.called:
-        return uncalled(shown, "no-call")
+        missing = any(a < 0 for a in indices)
+        return uncalled(shown, "no-call" if missing else "symbolic allele (<...> or *)")
     problems = _row_problems(row, i, options)
     if problems:
         return uncalled(shown, "; ".join(problems), seen=genotype)
