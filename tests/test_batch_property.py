@@ -31,8 +31,10 @@ HEADERS = [b"sample_id\ttpmt\tnudt15\n", b"Sample,TPMT,NUDT15,drugs\r\n", b"id\t
 
 def _batch(data: bytes, *options: str) -> tuple[int, str, str, str]:
     result = CliRunner().invoke(app, ["batch", "-", *options], input=data)
-    error = "" if result.exception is None or isinstance(result.exception, SystemExit) else (
-        repr(result.exception)
+    error = (
+        ""
+        if result.exception is None or isinstance(result.exception, SystemExit)
+        else (repr(result.exception))
     )
     return result.exit_code, result.stdout, result.stderr, error
 
