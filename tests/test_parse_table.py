@@ -141,6 +141,8 @@ DIPLOTYPE_ROWS: list[tuple[str, Gene, str]] = [
     ("  *1/*3A  ", TPMT, "diplotype *1/*3A"),
     ("*1\t/\t*3A", TPMT, "diplotype *1/*3A"),
     ("* 3 A/* 1", TPMT, "diplotype *1/*3A"),  # spaces inside an allele are dropped
+    ("*1/*3\tA", TPMT, "diplotype *1/*3A"),  # any whitespace, not only spaces
+    ("*1/*3\u00a0A", TPMT, "diplotype *1/*3A"),
     ("*3a/*1", TPMT, "diplotype *1/*3A"),
     ("*3c/*3b", TPMT, "diplotype *3B/*3C"),
     # the star and leading zeros are optional
