@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from typer.testing import CliRunner
 
+from conftest import ROOT
 from tpmt.cli import app
 from tpmt.interpreter import Interpreter
 from tpmt.render.fhir import report_to_bundle
@@ -68,13 +74,88 @@ def test_codes_follow_the_genomics_reporting_ig(interpreter: Interpreter) -> Non
     assert task["reasonReference"]["reference"] in {e["fullUrl"] for e in bundle["entry"]}
 
 
-def test_bundle_is_deterministic(interpreter: Interpreter) -> None:
-    first = report_to_bundle(interpreter.interpret(tpmt="*1/*3A"))
-    second = report_to_bundle(interpreter.interpret(tpmt="*3A/*1"))
-    assert json.dumps(first) != ""  # both are produced
-    assert [e["fullUrl"] for e in first["entry"]] != [
-        e["fullUrl"] for e in second["entry"]
-    ] or first == second
+# Two runs that COULD differ: separate processes, different hash seeds (set and dict-of-set
+# iteration order), different time zones, and a wall-clock second apart. The bundle carries no
+# timestamp and no random id (every fullUrl is a uuid5 of the content), so nothing is masked:
+# the two outputs must be byte-identical. A field added later that legitimately differs between
+# runs (an "issued" time, say) must be derived from the input, or masked here on purpose.
+TIME_KEYS = {"timestamp", "issued", "lastUpdated", "date", "authoredOn", "effectiveDateTime"}
+SEEDS = ("0", "1")  # iterate {"TPMT", "NUDT15"} and the three drug names in different orders
+LOOKUP = ["--tpmt", "*3A/*1", "--nudt15", "*1/*3", "--sample", "P1"]
+
+
+def run_in_process(args: list[str], seed: str, zone: str) -> str:
+    environment = {**os.environ, "PYTHONHASHSEED": seed, "TZ": zone}
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def keys_in(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in keys_in(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in keys_in(v)}
+    return set()
+
+
+def test_the_chosen_hash_seeds_really_change_set_order() -> None:
+    """Guard for the test below: with these seeds, unordered iteration differs between runs."""
+    probe = ["-c", "print(list({'TPMT', 'NUDT15'}), list({'azathioprine', 'thioguanine'}))"]
+    first, second = (run_in_process(probe, seed, "UTC") for seed in SEEDS)
+    assert first != second
+
+
+def test_bundle_is_byte_identical_across_processes_seeds_zones_and_time() -> None:
+    command = ["-m", "tpmt", "lookup", *LOOKUP, "--format", "fhir"]
+    first = run_in_process(command, SEEDS[0], "UTC")
+    time.sleep(1.1)  # a second later: any second-resolution clock value would now differ
+    second = run_in_process(command, SEEDS[1], "KIT-14")  # POSIX zone string: UTC+14
+    bundle = json.loads(first)
+    assert len(bundle["entry"]) >= 10  # a real bundle: report, genotypes, implications, tasks
+    assert not keys_in(bundle) & TIME_KEYS, "a clock value: derive it from input or mask it"
+    assert first == second
+
+
+def test_the_same_meaning_written_differently_gives_the_same_bundle() -> None:
+    """Allele order, gene prefixes, case, spaces, option order, drug and rule-set order.
+
+    The fullUrls are uuid5 values seeded with the input as typed (the report keeps what was
+    typed), so they may differ between spellings; they are relabelled by first appearance,
+    which still requires the same resources in the same order with the same references.
+    """
+
+    def bundle(*args: str) -> str:
+        result = CliRunner().invoke(app, [*args, "--format", "fhir"])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    plain = bundle(
+        "lookup", "--tpmt", "*1/*3A", "--nudt15", "*1/*3", "-d", "azathioprine", "-d",
+        "thioguanine", "-g", "cpic", "-g", "dpwg",
+    )  # fmt: skip
+    respelled = bundle(
+        "lookup", "--nudt15", "NUDT15 *3/*1", "-d", "thioguanine", "-g", "dpwg-2025",
+        "--tpmt", "tpmt*3a / *1", "-d", "AZATHIOPRINE", "-g", "cpic-2025",
+    )  # fmt: skip
+    assert relabel_ids(respelled) == relabel_ids(plain)
+    assert "TPMT *1/*3A" in plain and "NUDT15 *1/*3" in plain
+
+
+def relabel_ids(text: str) -> str:
+    labels: dict[str, str] = {}
+    return re.sub(
+        r"urn:uuid:[0-9a-f-]{36}",
+        lambda m: labels.setdefault(m.group(0), f"urn:uuid:#{len(labels)}"),
+        text,
+    )
 
 
 @pytest.mark.parametrize("command", ["lookup", "batch", "call"])

@@ -166,7 +166,8 @@ def _parse_phenotype(stripped: str, gene: Gene, original: str) -> GeneInput:
         return NotTested(gene)
     if words in _PHENOTYPE_WORDS:
         return PhenotypeInput(gene, _PHENOTYPE_WORDS[words])
-    if _ALLELE.match(words.replace(" ", "")) or words.startswith("*"):
+    bare = _strip_gene(stripped, gene).replace(" ", "")  # 'TPMT*3A': the symbol is no word
+    if _ALLELE.match(bare) or bare.startswith("*") or _ALLELE.match(words.replace(" ", "")):
         raise ParseError(
             f"{shown(original)} is a single allele; give a {gene} diplotype such as *1/*3A"
         )
