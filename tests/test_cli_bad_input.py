@@ -3,6 +3,17 @@
 Each case gives the input, the expected exit code, a fragment of the expected message (on
 stderr, or in the row's error record), and how many records the output must hold; no case may
 print a traceback, and an output file is either complete or absent.
+
+The other surfaces have tables of their own, in the same form:
+- VCF input of ``tpmt call`` (haploid chr6 genotype, PS declared Type=String, FORMAT without GT,
+  GT written as bases, Latin-1 bytes, truncated or corrupt files): tests/test_vcf_bad_input.py;
+- HTTP bodies (the same bad rows, duplicate keys, deep nesting, huge numbers, non-UTF-8, wrong
+  shapes; 400/413/422 bodies that never echo the input; OpenAPI statuses):
+  tests/test_service_bad_input.py;
+- rule-set integrity (missing manifest behind an alias, edited bundled files, --guidelines-dir
+  labels): tests/test_rule_set_integrity.py;
+- a caller changing a shared result: tests/test_immutability.py;
+- arbitrary bytes as batch input: tests/test_batch_property.py.
 """
 
 from __future__ import annotations
