@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,13 @@ from tpmt.errors import InputError
 GRCH37_LENGTHS = {"6": 171115067, "13": 115169878}
 GRCH37_WORDS = re.compile(r"grch37|hg19|b37|hs37|human_g1k_v37", re.IGNORECASE)
 CHROMOSOMES = {"TPMT": "6", "NUDT15": "13"}
+# RefSeq accessions of the two chromosomes (NCBI assembly reports of GRCh38.p14 and GRCh37.p13)
+REFSEQ_GRCH38 = {"NC_000006.12": "6", "NC_000013.11": "13"}
+REFSEQ_GRCH37 = {"NC_000006.11": "6", "NC_000013.10": "13"}
+# GRCh37 position = GRCh38 position + offset across each gene's defining region: all 61
+# TPMT/NUDT15 variants with both coordinates in pypgx's allele table (sbslee/pypgx,
+# pypgx/api/data/allele-table.csv, GRCh37Core vs GRCh38Core) differ by exactly these.
+GRCH37_OFFSETS = {"TPMT": 231, "NUDT15": 574_136}
 SampleGenotypes = dict[str, dict[int, SiteGenotype]]  # gene -> position -> genotype
 SampleRecord = tuple[str, object, SampleGenotypes]  # name, genotype signature, genotypes
 CHUNK = 4_096  # samples whose signatures are computed together
@@ -96,51 +104,92 @@ def _samples(vcf: Any, path: Path) -> list[str]:
         ) from None
 
 
+def chromosome_of(name: str) -> str | None:
+    """'6' for chr6, 6, Chr6 or NC_000006.12 (GRCh38 RefSeq); None for other names."""
+    if name.startswith("NC_"):
+        return REFSEQ_GRCH38.get(name)
+    return name[3:] if name[:3].lower() == "chr" else name
+
+
+def _grch37_refused(path: Path, why: str) -> InputError:
+    return InputError(
+        f"{path.name}: {why}: this is GRCh37/hg19 input; tpmt needs GRCh38 coordinates "
+        "(lift the file over to GRCh38 first)"
+    )
+
+
 def _check_build(vcf: Any, path: Path) -> None:
-    """Refuse GRCh37/hg19 input, judged from the header's reference and contig lengths."""
+    """Refuse GRCh37/hg19 input, judged from the header's reference and contigs."""
     for line in vcf.raw_header.splitlines():
         if line.startswith("##reference=") and GRCH37_WORDS.search(line):
-            raise InputError(
-                f"{path.name}: the header names a GRCh37/hg19 reference ({line[12:60]}); "
-                "tpmt needs GRCh38 coordinates (lift over first)"
+            raise _grch37_refused(path, f"the header names the reference {line[12:60]!r}")
+        match = re.match(r"##contig=<ID=([^,>]+)(.*)", line)
+        if not match:
+            continue
+        name = match.group(1)
+        if name in REFSEQ_GRCH37:
+            raise _grch37_refused(path, f"contig {name} is the GRCh37 RefSeq accession")
+        number = chromosome_of(name)
+        length = re.search(r"length=(\d+)", match.group(2))
+        if number in GRCH37_LENGTHS and length and GRCH37_LENGTHS[number] == int(length[1]):
+            raise _grch37_refused(
+                path, f"contig {name} has the GRCh37 length of chromosome {number} ({length[1]})"
             )
-        match = re.match(r"##contig=<ID=(?:chr)?(6|13),.*length=(\d+)", line)
-        if match and GRCH37_LENGTHS[match.group(1)] == int(match.group(2)):
-            raise InputError(
-                f"{path.name}: contig chr{match.group(1)} has its GRCh37 length "
-                f"({match.group(2)}); tpmt needs GRCh38 coordinates (lift over first)"
-            )
+
+
+def _check_positions(path: Path, at_grch37: list[str], rows: list[_Row]) -> None:
+    """Refuse a file whose records sit at GRCh37 positions of defining variants and at none of
+    their GRCh38 positions (a lifted-over-less file without contig lengths)."""
+    if at_grch37 and not any(row.end is None for row in rows):
+        raise _grch37_refused(
+            path,
+            f"{len(at_grch37)} record(s) sit at GRCh37 positions of defining variants "
+            f"(first: {at_grch37[0]}) and none at their GRCh38 positions",
+        )
 
 
 def _rows(
-    vcf: Any, path: Path, matchers: dict[str, AlleleMatcher], indexed: bool, seen: set[str]
+    vcf: Any,
+    path: Path,
+    matchers: dict[str, AlleleMatcher],
+    indexed: bool,
+    seen: set[str],
+    at_grch37: list[str],
 ) -> Iterator[_Row]:
     """The rows that touch a defining position (or cover one with a reference block).
 
     With a tabix index only the genes' regions are read; otherwise the file is read once.
-    ``seen`` collects the genes with any record on their chromosome (in the region read).
+    ``seen`` collects the genes with any record on their chromosome (in the region read);
+    ``at_grch37`` the records at a GRCh37 position of a defining variant (with its REF).
     A record htslib cannot parse (or corrupt compressed data) refuses the file with its line.
     """
     genes = {CHROMOSOMES[gene]: gene for gene in matchers}
     positions = {gene: {s.position: s.ref for s in m.sites} for gene, m in matchers.items()}
+    old_positions = {
+        gene: {
+            at + GRCH37_OFFSETS[gene]: ref
+            for at, ref in sites.items()
+            if at + GRCH37_OFFSETS[gene] not in sites
+        }
+        for gene, sites in positions.items()
+    }
     spans = {
         CHROMOSOMES[gene]: (max(m.sites[0].position - 100, 1), m.sites[-1].position + 10)
         for gene, m in matchers.items()
     }
     if indexed:
-        seqnames = set(vcf.seqnames)
         regions = [
             f"{name}:{spans[CHROMOSOMES[gene]][0]}-{spans[CHROMOSOMES[gene]][1]}"
             for gene in matchers
-            for name in (f"chr{CHROMOSOMES[gene]}", CHROMOSOMES[gene])
-            if name in seqnames
+            for name in vcf.seqnames
+            if chromosome_of(name) == CHROMOSOMES[gene]
         ]
         records: Iterator[Any] = (r for region in regions for r in vcf(region))
     else:
         records = iter(vcf)
 
     def in_region(chrom: bytes, position: int) -> bool:
-        span = spans.get(chrom.decode("ascii", errors="replace").removeprefix("chr"))
+        span = spans.get(chromosome_of(chrom.decode("ascii", errors="replace")) or "")
         return span is not None and span[0] <= position <= span[1]
 
     labels: dict[str, int] = {}  # string phase sets, numbered in the order first seen
@@ -155,12 +204,20 @@ def _rows(
             raise unreadable_record(path, None if indexed else count + 1, in_region) from None
         count += 1
         try:
-            gene = genes.get(record.CHROM.removeprefix("chr"))
+            chrom = record.CHROM
         except UnicodeDecodeError:
             continue  # not one of the genes' chromosomes
+        if chrom in REFSEQ_GRCH37:
+            raise _grch37_refused(path, f"records are on {chrom}, the GRCh37 RefSeq accession")
+        gene = genes.get(chromosome_of(chrom) or "")
         if gene is None:
             continue
         seen.add(gene)
+        old_ref = old_positions[gene].get(record.POS)
+        if old_ref is not None:
+            with contextlib.suppress(UnicodeDecodeError):
+                if _same_bases(record.REF, old_ref):
+                    at_grch37.append(f"{chrom}:{record.POS}")
         row = _row(gene, record, positions[gene], labels, samples)
         if row is not None:
             yield row
@@ -344,7 +401,9 @@ def read_vcf(
         raise InputError(f"sample {sample!r} is not in {path.name}; samples: {shown}")
     indexed = any(Path(str(path) + ext).is_file() for ext in (".tbi", ".csi"))
     genes_seen: set[str] = set()
-    rows = list(_rows(vcf, path, matchers, indexed, genes_seen))
+    at_grch37: list[str] = []
+    rows = list(_rows(vcf, path, matchers, indexed, genes_seen, at_grch37))
+    _check_positions(path, at_grch37, rows)
     wanted = [sample] if sample is not None else list(samples)
     index = {name: i for i, name in enumerate(samples)}
     return wanted, _records(wanted, index, rows, matchers, options, genes_seen)
