@@ -92,8 +92,20 @@ def test_hash_handling_sees_the_hashes_of_all_three_rule_sets(live_hashes: dict[
     assert misprinted_hashes("sha256 " + "0" * 64, live_hashes) == ["0" * 64 + " (after None)"]
 
 
-@pytest.mark.parametrize("name", ["readme-lookup", "batch-compact"])
+README_EXAMPLES = [
+    e.name
+    for e in EXAMPLES
+    if "$ tpmt " + (e / "args").read_text().strip() + "\n" in (ROOT / "README.md").read_text()
+]
+
+
+def test_the_readme_shows_examples() -> None:
+    assert {"readme-lookup", "batch-compact", "call-panel-text"} <= set(README_EXAMPLES)
+
+
+@pytest.mark.parametrize("name", README_EXAMPLES)
 def test_readme_shows_the_real_output_of_its_example(name: str) -> None:
+    """Every README block that runs an example's command shows that example's real output."""
     example = ROOT / "examples" / name
     readme = (ROOT / "README.md").read_text()
     command = "$ tpmt " + (example / "args").read_text().strip()

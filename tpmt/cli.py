@@ -25,7 +25,7 @@ app = typer.Typer(
     help="Thiopurine dosing from TPMT and NUDT15 results (CPIC and DPWG rule sets).",
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
 )
 T = TypeVar("T")
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
@@ -61,9 +61,36 @@ GuidelinesDirOption = Annotated[
 ]
 DrugOption = Annotated[
     list[str] | None,
-    typer.Option("--drug", "-d", help="azathioprine, mercaptopurine or thioguanine; repeatable."),
+    typer.Option(
+        "--drug",
+        "-d",
+        help="azathioprine (aza), mercaptopurine (mp) or thioguanine (tg); repeatable or "
+        "comma-separated (--drug aza,mp).",
+    ),
 ]
+
+
+def _drug_list(values: list[str] | None) -> list[str] | None:
+    """--drug aza,mp and --drug aza --drug mp mean the same (as a batch file's drugs cell)."""
+    if values is None:
+        return None
+    parts = [p.strip() for v in values for p in v.replace(";", ",").split(",")]
+    return [p for p in parts if p] or None
+
+
 FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+class ListingFormat(StrEnum):
+    """Output formats of the listings (guidelines, alleles)."""
+
+    text = "text"
+    json = "json"
+
+
+ListingFormatOption = Annotated[
+    ListingFormat, typer.Option("--format", "-f", help="Output format.")
+]
 
 
 def _run(work: Callable[[], T]) -> T:
@@ -130,7 +157,8 @@ def lookup(
     outside_call: Annotated[
         Path | None,
         typer.Option(
-            "--outside-call", help="PharmCAT outside-call TSV instead of --tpmt/--nudt15."
+            "--outside-call",
+            help="PharmCAT outside-call TSV instead of --tpmt/--nudt15; - reads stdin.",
         ),
     ] = None,
     sample: Annotated[
@@ -148,15 +176,18 @@ def lookup(
     def work() -> Report:
         given_tpmt, given_nudt15 = tpmt, nudt15
         if outside_call is not None:
-            from tpmt.outside_call import read_outside_call
+            from tpmt.outside_call import parse_outside_call, read_outside_call
             from tpmt.vocab import Gene
 
             if tpmt is not None or nudt15 is not None:
                 raise InputError("give either --outside-call or --tpmt/--nudt15, not both")
-            calls = read_outside_call(outside_call)
+            if str(outside_call) == "-":
+                calls = parse_outside_call(_stdin_text())
+            else:
+                calls = read_outside_call(outside_call)
             given_tpmt, given_nudt15 = calls.get(Gene.TPMT), calls.get(Gene.NUDT15)
         interpreter = interpreter_for(guidelines_dir)
-        return interpreter.interpret(given_tpmt, given_nudt15, drug, guideline)
+        return interpreter.interpret(given_tpmt, given_nudt15, _drug_list(drug), guideline)
 
     report = _run(work)
     if sample is not None:
@@ -189,7 +220,10 @@ class CallFormat(StrEnum):
 
 @app.command()
 def call(
-    file: Annotated[Path, typer.Argument(help="GRCh38 VCF (.vcf/.vcf.gz) or genotype table.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="GRCh38 VCF (.vcf/.vcf.gz) or genotype table; - reads stdin."),
+    ],
     sample: Annotated[str | None, typer.Option("--sample", "-s", help="Only this sample.")] = None,
     drug: DrugOption = None,
     guideline: GuidelineOption = None,
@@ -237,8 +271,12 @@ def call(
     if compact and output_format not in (CallFormat.json, CallFormat.jsonl):
         raise typer.BadParameter("--compact needs --format json or jsonl", param_hint="--compact")
 
+    source = _run(lambda: _stdin_copy() if str(file) == "-" else file)
+
     def start() -> tuple[list[str], object]:
-        return call_samples(interpreter_for(guidelines_dir), file, sample, drug, guideline, options)
+        return call_samples(
+            interpreter_for(guidelines_dir), source, sample, _drug_list(drug), guideline, options
+        )
 
     if output is not None:
         _run(lambda: refuse_same_file(output, [file]))
@@ -350,7 +388,7 @@ def batch(
     with source as handle:  # type: ignore[attr-defined]
         rows = _run(lambda: read_rows(handle, input_file))
         records = interpret_prepared(
-            rows, guideline, drug, _run(lambda: interpreter_for(guidelines_dir))
+            rows, guideline, _drug_list(drug), _run(lambda: interpreter_for(guidelines_dir))
         )
 
         def counted() -> Iterator[BatchRecord]:
@@ -380,6 +418,38 @@ def batch(
             err=True,
         )
         raise typer.Exit(3)
+
+
+def _stdin_text() -> str:
+    """Standard input as text (UTF-8; InputError if it is not)."""
+    try:
+        return sys.stdin.buffer.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"standard input is not UTF-8 text (byte {exc.start + 1}); send UTF-8"
+        ) from None
+
+
+def _stdin_copy() -> Path:
+    """Standard input saved to a temporary file (removed at exit) named for what it holds:
+    .vcf.gz (gzip data), .vcf (a VCF header) or .tsv (a genotype table)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    data = sys.stdin.buffer
+    head = data.read(16)
+    suffix = (
+        ".vcf.gz" if head.startswith(b"\x1f\x8b") else ".vcf" if head.startswith(b"##") else ".tsv"
+    )
+    with tempfile.NamedTemporaryFile(
+        "wb", suffix=suffix, prefix="tpmt-stdin-", delete=False
+    ) as out:
+        out.write(head)
+        shutil.copyfileobj(data, out)
+    path = Path(out.name)
+    atexit.register(path.unlink, missing_ok=True)
+    return path
 
 
 def _write_output(output: Path | None, write: Callable[[IO[str]], None]) -> None:
@@ -459,12 +529,18 @@ def serve(
     from tpmt.interpreter import default_interpreter
 
     application = create_app(_run(default_interpreter), max_body)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(
+        f"tpmt: serving on http://{shown}:{port} (API docs: http://{shown}:{port}/docs); "
+        "Ctrl-C stops",
+        err=True,
+    )
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
 @app.command()
 def guidelines(
-    output_format: FormatOption = ReportFormat.text,
+    output_format: ListingFormatOption = ListingFormat.text,
     guidelines_dir: GuidelinesDirOption = None,
     rule: Annotated[
         str | None,
@@ -479,7 +555,7 @@ def guidelines(
     from tpmt.interpreter import interpreter_for
     from tpmt.render.listing import render_guidelines, render_rule
 
-    as_json = output_format is ReportFormat.json
+    as_json = output_format is ListingFormat.json
 
     def work() -> str:
         library = interpreter_for(guidelines_dir).library
@@ -496,9 +572,9 @@ def alleles(
     gene: Annotated[str, typer.Option("--gene", help="TPMT or NUDT15.")],
     guideline: GuidelineOption = None,
     guidelines_dir: GuidelinesDirOption = None,
-    output_format: FormatOption = ReportFormat.text,
+    output_format: ListingFormatOption = ListingFormat.text,
 ) -> None:
-    """List a gene's alleles and their function in each rule set."""
+    """List a gene's alleles and their function in the default rule sets (or those given)."""
     from tpmt.interpreter import interpreter_for
     from tpmt.parse import parse_gene
     from tpmt.render.listing import render_alleles
@@ -506,9 +582,11 @@ def alleles(
     def work() -> str:
         library = interpreter_for(guidelines_dir).library
         chosen = parse_gene(gene)
-        ids = library.ids if guideline is None else [library.resolve(g) for g in guideline]
+        ids = (
+            library.default_ids() if guideline is None else [library.resolve(g) for g in guideline]
+        )
         rule_sets = [library.get(i) for i in dict.fromkeys(ids)]
-        return render_alleles(chosen, rule_sets, output_format is ReportFormat.json)
+        return render_alleles(chosen, rule_sets, output_format is ListingFormat.json)
 
     _echo(_run(work), nl=False)
 

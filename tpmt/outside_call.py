@@ -14,6 +14,11 @@ def read_outside_call(path: Path) -> dict[Gene, str]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read outside-call file {str(path)!r}: {exc}") from None
+    return parse_outside_call(text, path.name)
+
+
+def parse_outside_call(text: str, name: str = "standard input") -> dict[Gene, str]:
+    """TPMT/NUDT15 results from the text of an outside-call file."""
     found: dict[Gene, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -28,11 +33,11 @@ def read_outside_call(path: Path) -> dict[Gene, str]:
         value = diplotype or phenotype
         if not value:
             raise InputError(
-                f"{path.name} line {number}: {gene} has neither a diplotype nor a phenotype"
+                f"{name} line {number}: {gene} has neither a diplotype nor a phenotype"
             )
         if gene in found:
-            raise InputError(f"{path.name} line {number}: {gene} is given twice")
+            raise InputError(f"{name} line {number}: {gene} is given twice")
         found[gene] = value
     if not found:
-        raise InputError(f"{path.name}: no TPMT or NUDT15 line (expected 'TPMT<TAB>*1/*3A')")
+        raise InputError(f"{name}: no TPMT or NUDT15 line (expected 'TPMT<TAB>*1/*3A')")
     return found

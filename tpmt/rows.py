@@ -45,7 +45,7 @@ def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prep
         return iter(())
     if first.lstrip().startswith("{"):
         return _jsonl(number, first, lines)
-    delimiter = "\t" if "\t" in first else ","
+    delimiter = delimiter_of(first)
     header = _cells(first, delimiter)
     if isinstance(header, str):
         raise InputError(f"{name}: the header line {header}")
@@ -64,6 +64,14 @@ def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prep
         next((keys.index(k) for k in DRUG_KEYS if k in keys), None),
     )
     return _delimited(lines, delimiter, len(keys), columns)
+
+
+def delimiter_of(header: str) -> str:
+    """Tab if the header line has one; else semicolon if it has one and no comma (a CSV as
+    Excel writes it where the decimal separator is a comma); else comma."""
+    if "\t" in header:
+        return "\t"
+    return ";" if ";" in header and "," not in header else ","
 
 
 def _check_header(name: str, keys: list[str]) -> None:

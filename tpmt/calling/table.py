@@ -10,8 +10,15 @@ from pathlib import Path
 from tpmt.calling.caller import AlleleMatcher, Site
 from tpmt.calling.genotypes import ASSUMED_REFERENCE, REF, SiteGenotype, canonical, uncalled
 from tpmt.calling.options import DEFAULT_OPTIONS, CallOptions
-from tpmt.calling.vcf import CHROMOSOMES, SampleGenotypes, SampleRecord
+from tpmt.calling.vcf import (
+    CHROMOSOMES,
+    REFSEQ_GRCH37,
+    SampleGenotypes,
+    SampleRecord,
+    chromosome_of,
+)
 from tpmt.errors import InputError
+from tpmt.rows import delimiter_of
 
 COLUMNS = {
     "sample": ("sample", "sample_id", "sampleid", "id"),
@@ -19,7 +26,7 @@ COLUMNS = {
     "genotype": ("genotype", "gt", "call", "result"),
 }
 MISSING = {"", "./.", ".", "--", "00", "nc", "no call", "undetermined", "na", "n/a"}
-POSITION = re.compile(r"^(?:chr)?(6|13)[:_-](\d+)$", re.IGNORECASE)
+POSITION = re.compile(r"^((?:chr)?(?:6|13)|NC_0000(?:06|13)\.\d+)[:_-](\d+)$", re.IGNORECASE)
 
 
 def looks_like_table(path: Path) -> bool:
@@ -41,8 +48,7 @@ def read_table(
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read genotype table {path.name}: {exc}") from None
-    dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] else "excel"
-    reader = csv.DictReader(text.splitlines(), dialect=dialect)
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter_of(text.split("\n", 1)[0]))
     header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
     columns = {}
     for role, names in COLUMNS.items():
@@ -68,8 +74,13 @@ def read_table(
         per_gene = data.setdefault(name, {gene: {} for gene in matchers})
         key = (row[columns["variant"]] or "").strip()
         match = POSITION.match(key)
+        if match and match.group(1).upper() in REFSEQ_GRCH37:
+            raise InputError(
+                f"{path.name} line {line}: {match.group(1)} is the GRCh37 RefSeq accession: "
+                "this is GRCh37/hg19 input; tpmt needs GRCh38 coordinates (lift over first)"
+            )
         target = (
-            by_position.get((match.group(1), int(match.group(2))))
+            by_position.get((chromosome_of(match.group(1)) or "", int(match.group(2))))
             if match
             else by_rsid.get(key.lower())
         )

@@ -99,4 +99,4 @@ def render_call_results(
         elif output_format == "json":
             yield result.report(name).model_dump_json(indent=2) + "\n", True
         else:
-            yield f"== sample {name}\n" + render_report(result.report(name)) + "\n", True
+            yield render_report(result.report(name)) + "\n", True

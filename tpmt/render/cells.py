@@ -12,6 +12,11 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 _CONTROLS = dict.fromkeys((*range(32), 127), " ")
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escapes, line breaks) as spaces."""
+    return text if text.isprintable() else text.translate(_CONTROLS)
+
+
 def tsv_cell(value: object) -> str:
     """``value`` as one TSV cell: no control characters, never a spreadsheet formula."""
     text = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)

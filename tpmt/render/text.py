@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from tpmt.guideline_schema import DosingStep, Range, Reference
 from tpmt.models import AdviceAlternative, AlternativeCause, GeneResult, Recommendation, Report
+from tpmt.render.cells import printable
 from tpmt.vocab import Action, Condition, Gene, Phenotype
 
 WIDTH = 100
@@ -217,6 +218,8 @@ def _reference(ref: Reference) -> str:
 def render_report(report: Report, explain: bool = False) -> str:
     """The report as terminal text; ``explain`` adds the rule trace."""
     lines = [f"tpmt {report.tool_version} · thiopurine dosing from TPMT and NUDT15", ""]
+    if report.sample is not None:
+        lines[1:1] = [f"Sample {printable(report.sample)}"]
     lines.append("Genes")
     for gene, result in report.genes.items():
         lines += _gene_lines(gene, result)
