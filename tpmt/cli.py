@@ -592,10 +592,16 @@ def alleles(
 
 
 class RecordKind(StrEnum):
-    """Records whose JSON Schema ``tpmt schema`` prints."""
+    """Records whose JSON Schema ``tpmt schema`` prints (tpmt/records.py defines them)."""
 
     report = "report"
+    batch = "batch"
+    call = "call"
     compact = "compact"
+    guidelines = "guidelines"
+    rule = "rule"
+    alleles = "alleles"
+    health = "health"
 
 
 @app.command()
@@ -604,24 +610,20 @@ def schema(
         RecordKind,
         typer.Option(
             "--record",
-            help="report: the full report (--format json/jsonl); compact: a line of --compact "
-            "output (a compact record or an error record).",
+            help="report: a full report (lookup --format json, POST /v1/interpret); batch: a "
+            "line of tpmt batch --format jsonl, an item of POST /v1/batch (a report with "
+            "status ok, or an error record); call: a line of tpmt call --format jsonl/json (a "
+            "report or an error record); compact: a line of --compact output (a compact record "
+            "or an error record); guidelines, rule, alleles: tpmt guidelines/guidelines "
+            "--rule/alleles --format json (guidelines: also GET /v1/guidelines); health: GET "
+            "/healthz.",
         ),
     ] = RecordKind.report,
 ) -> None:
     """Print the JSON Schema of a record (default: the full report)."""
-    from pydantic import TypeAdapter
+    from tpmt.records import record_schema
 
-    if record is RecordKind.compact:
-        from tpmt.compact import CompactLine
-
-        document = TypeAdapter(CompactLine).json_schema()
-        document["title"] = "tpmt compact record (a line of --compact output)"
-    else:
-        from tpmt.models import Report
-
-        document = Report.model_json_schema()
-    _echo(json.dumps(document, indent=2, sort_keys=True))
+    _echo(json.dumps(record_schema(record.value), indent=2, sort_keys=True))
 
 
 def main() -> None:

@@ -17,8 +17,8 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tpmt.batch import BatchRecord, Prepared, interpret_prepared
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter
+from tpmt.models import Report
+from tpmt.records import BatchLine, CompactLine, GuidelineEntry, Health
 from tpmt.render.batch import Pieces, compact_line, error_line
 from tpmt.render.listing import guidelines_data
 from tpmt.render.report_json import ReportJson
@@ -37,6 +39,10 @@ MAX_BATCH_ROWS = 500_000
 CHUNK_ROWS = 256  # records computed per step of the streamed answer
 INTERNAL_ROW_ERROR = "internal error while interpreting this row (a bug; logged without data)"
 _log = logging.getLogger("tpmt.service")
+BATCH_ROWS = [  # the example batch of the OpenAPI document
+    {"sample_id": "S1", "tpmt": "*1/*3A", "nudt15": "*1/*3", "drugs": "mercaptopurine"},
+    {"sample_id": "S2", "tpmt": "*1/*99", "nudt15": "*1/*1", "drugs": "mercaptopurine"},
+]
 
 
 class InterpretRequest(BaseModel):
@@ -181,12 +187,15 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
     from tpmt.interpreter import default_interpreter
 
     engine = interpreter or default_interpreter()
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from packaged assets: no CDN, work offline
         title="tpmt",
         version=__version__,
         description="Thiopurine dosing from TPMT and NUDT15 results (CPIC and DPWG). "
+        "The records are those of the command line (tpmt schema --record KIND). "
         "Every error answer is an ErrorBody; none quotes submitted patient data.",
+        separate_input_output_schemas=False,
     )
+    _with_examples(app, engine)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -213,12 +222,14 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
         _log.error("internal error in %s: %s", request.url.path, type(exc).__name__)
         return _error(500, STATUS_MEANINGS[500])
 
-    @app.get("/healthz", responses=_responses(413, 500))
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @app.get("/healthz", response_model=Health, responses=_responses(413, 500))
+    def healthz() -> Health:
+        """Liveness and the tool version (tpmt schema --record health)."""
+        return Health(status="ok", version=__version__)
 
-    @app.get("/v1/guidelines", responses=_responses(413, 500))
+    @app.get("/v1/guidelines", response_model=list[GuidelineEntry], responses=_responses(413, 500))
     def guidelines() -> list[dict[str, Any]]:
+        """The rule sets: what tpmt guidelines --format json writes (--record guidelines)."""
         return guidelines_data(engine.library)
 
     @app.post(
@@ -229,10 +240,13 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
                 "required": True,
             }
         },
+        response_model=Report,
         responses=_responses(400, 413, 422, 500),
     )
     async def interpret(request: Request) -> Response:
-        """One report. The body is read strictly: a duplicate key or NaN is a 400."""
+        """One report, as tpmt lookup --format json writes it (tpmt schema --record report).
+
+        The body is read strictly: a duplicate key or NaN is a 400."""
         raw = await request.body()
         if len(raw) > MAX_INTERPRET_BODY:
             raise HTTPException(413, f"request body over {MAX_INTERPRET_BODY:,} bytes")
@@ -247,16 +261,28 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
         openapi_extra={
             "requestBody": {
                 "content": {
-                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-                    "application/x-ndjson": {"schema": {"type": "string"}},
+                    "application/json": {
+                        "schema": {"type": "array", "items": {"type": "object"}},
+                        "example": BATCH_ROWS,
+                    },
+                    "application/x-ndjson": {
+                        "schema": {"type": "string"},
+                        "example": "".join(json.dumps(row) + "\n" for row in BATCH_ROWS),
+                    },
                 },
                 "required": True,
             }
         },
+        response_model=list[BatchLine] | list[CompactLine],
+        response_description="A JSON list, one record per row in input order: the lines tpmt "
+        "batch --format jsonl writes (tpmt schema --record batch), or with compact=true those "
+        "of --compact (tpmt schema --record compact)",
         responses=_responses(400, 413, 422, 500),
     )
     async def batch(request: Request, compact: bool = False) -> Response:
-        """Interpret rows (a JSON list or JSON lines); the answer is a JSON list, streamed.
+        """Interpret rows (a JSON list or JSON lines); the answer is a JSON list, streamed, of
+        the records tpmt batch --format jsonl writes for the same rows (--compact with
+        ``compact=true``).
 
         The rows are interpreted in a worker thread, a chunk at a time, so the server keeps
         answering other requests; ``compact=true`` gives compact records (about 1.5 KB each).
@@ -333,7 +359,10 @@ def _answered(rows: Iterator[Prepared], engine: Interpreter) -> Iterator[BatchRe
 
 def _record_chunks(records: Iterator[BatchRecord], compact: bool) -> Iterator[str]:
     """The JSON list of batch records, CHUNK_ROWS records a chunk (each chunk computed when the
-    response asks for it, in Starlette's thread pool: never on the event loop)."""
+    response asks for it, in Starlette's thread pool: never on the event loop).
+
+    Each record is the line ``tpmt batch --format jsonl`` (with ``--compact``) writes for the row.
+    """
     pieces = Pieces()
     full = ReportJson()
     first = True
@@ -347,12 +376,8 @@ def _record_chunks(records: Iterator[BatchRecord], compact: bool) -> Iterator[st
                 text = error_line(record.sample, record.message or "").rstrip("\n")
             elif compact:
                 text = compact_line(pieces, record.sample, result).rstrip("\n")
-            else:
-                sample = to_json(record.sample).decode()
-                text = (
-                    f'{{"sample":{sample},"status":"ok","report":'
-                    f"{full.line(result, record.sample)}}}"
-                )
+            else:  # the line of tpmt batch --format jsonl: the report with status first
+                text = '{"status":"ok",' + full.line(result, record.sample)[1:]
         except Exception as exc:
             _log.error("internal error writing batch row %d: %s", record.row, type(exc).__name__)
             text = error_line(record.sample, INTERNAL_ROW_ERROR).rstrip("\n")
@@ -460,3 +485,44 @@ def _line_rows(text: str) -> Iterator[Prepared]:
 def _check_count(count: int) -> None:
     if count > MAX_BATCH_ROWS:
         raise HTTPException(413, f"{count:,} rows; at most {MAX_BATCH_ROWS:,} per request")
+
+
+def _with_examples(app: FastAPI, engine: Interpreter) -> None:
+    """Answer examples in the OpenAPI document, computed by the service's own code from the
+    loaded rule sets when the document is first asked for (never at start-up)."""
+
+    generated = app.openapi
+    done: list[bool] = []
+
+    def openapi() -> dict[str, Any]:
+        spec = generated()
+        if not done:
+            _add_examples(spec, engine)
+            done.append(True)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_examples(spec: dict[str, Any], engine: Interpreter) -> None:
+    from tpmt import __version__
+
+    def batch_answer(compact: bool) -> Any:
+        rows = _batch_rows(json.dumps(BATCH_ROWS).encode(), "application/json")
+        return json.loads("".join(_record_chunks(_answered(rows, engine), compact)))
+
+    report = engine.interpret("*1/*3A", "*1/*3", ["mercaptopurine"], ["cpic"])
+    examples = {
+        ("/healthz", "get"): {"ok": {"value": {"status": "ok", "version": __version__}}},
+        ("/v1/guidelines", "get"): {"bundled": {"value": guidelines_data(engine.library)}},
+        ("/v1/interpret", "post"): {
+            "TPMT *1/*3A, NUDT15 *1/*3": {"value": json.loads(report.model_dump_json())}
+        },
+        ("/v1/batch", "post"): {
+            "full": {"summary": "compact=false", "value": batch_answer(False)},
+            "compact": {"summary": "compact=true", "value": batch_answer(True)},
+        },
+    }
+    for (path, method), values in examples.items():
+        content = spec["paths"][path][method]["responses"]["200"]["content"]
+        content["application/json"]["examples"] = values
