@@ -43,7 +43,7 @@ class BatchReport(Report):
 
 
 BatchLine = BatchReport | ErrorRecord  # one line of tpmt batch --format jsonl
-CallLine = Report | ErrorRecord  # one line of tpmt call --format jsonl (or its json document)
+CallLine = BatchReport | ErrorRecord  # a line of tpmt call --format jsonl (or its json document)
 
 
 class GuidelineEntry(GuidelineInfo):

@@ -28,7 +28,7 @@ from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter
 from tpmt.models import Report
 from tpmt.records import BatchLine, CompactLine, GuidelineEntry, Health
-from tpmt.render.batch import Pieces, compact_line, error_line
+from tpmt.render.batch import Pieces, compact_line, error_line, ok_line
 from tpmt.render.listing import guidelines_data
 from tpmt.render.report_json import ReportJson
 from tpmt.rows import StrictJson, checked_row, unreadable_row
@@ -377,7 +377,7 @@ def _record_chunks(records: Iterator[BatchRecord], compact: bool) -> Iterator[st
             elif compact:
                 text = compact_line(pieces, record.sample, result).rstrip("\n")
             else:  # the line of tpmt batch --format jsonl: the report with status first
-                text = '{"status":"ok",' + full.line(result, record.sample)[1:]
+                text = ok_line(full, result, record.sample)
         except Exception as exc:
             _log.error("internal error writing batch row %d: %s", record.row, type(exc).__name__)
             text = error_line(record.sample, INTERNAL_ROW_ERROR).rstrip("\n")

@@ -273,6 +273,12 @@ def compact_line(pieces: Pieces, sample: str | None, result: Composition) -> str
     )
 
 
+def ok_line(full: ReportJson, result: Composition, sample: str) -> str:
+    """The JSON record of a row that succeeded: its report with ``status`` ok first (the one
+    record shape of tpmt batch, tpmt call and POST /v1/batch), without a newline."""
+    return '{"status":"ok",' + full.line(result, sample)[1:]
+
+
 def error_line(sample: str, message: str) -> str:
     """An error record as a JSON line."""
     return _json_text({"sample": sample, "status": "error", "message": message}) + "\n"
@@ -308,4 +314,4 @@ def render_batch(
         elif compact:
             yield compact_line(pieces, record.sample, result)
         else:
-            yield '{"status":"ok",' + full.line(result, record.sample)[1:] + "\n"
+            yield ok_line(full, result, record.sample) + "\n"

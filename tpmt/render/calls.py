@@ -11,7 +11,7 @@ from tpmt.cache import Identity, Memo
 from tpmt.compose import Composition
 from tpmt.errors import InputError
 from tpmt.models import GeneResult
-from tpmt.render.batch import MEMO_SIZE, Pieces, compact_line, error_line
+from tpmt.render.batch import MEMO_SIZE, Pieces, compact_line, error_line, ok_line
 from tpmt.render.cells import tsv_cell
 from tpmt.render.report_json import ReportJson
 from tpmt.render.text import render_report
@@ -95,8 +95,9 @@ def render_call_results(
         elif compact:
             yield compact_line(pieces, name, result), True
         elif output_format == "jsonl":
-            yield full.line(result, name) + "\n", True
+            yield ok_line(full, result, name) + "\n", True
         elif output_format == "json":
-            yield result.report(name).model_dump_json(indent=2) + "\n", True
+            record = json.loads(ok_line(full, result, name))
+            yield json.dumps(record, indent=2, ensure_ascii=False) + "\n", True
         else:
             yield render_report(result.report(name)) + "\n", True
