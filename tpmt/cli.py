@@ -216,6 +216,7 @@ class CallFormat(StrEnum):
     jsonl = "jsonl"
     tsv = "tsv"
     fhir = "fhir"
+    html = "html"
 
 
 @app.command()
@@ -259,6 +260,10 @@ def call(
         typer.Option(
             "--output", "-o", help="Write here instead of stdout (complete or not at all)."
         ),
+    ] = None,
+    generated: Annotated[
+        str | None,
+        typer.Option("--generated", help="Date printed on HTML reports (default: today)."),
     ] = None,
 ) -> None:
     """Call TPMT and NUDT15 diplotypes from variant data, then interpret each sample."""
@@ -304,8 +309,16 @@ def call(
     failed = 0
 
     def write_all(target: IO[str]) -> None:
+        import datetime
+
         nonlocal failed
-        rendered = render_call_results(results, output_format.value, compact)  # type: ignore[arg-type]
+        rendered = render_call_results(
+            results,  # type: ignore[arg-type]
+            output_format.value,
+            compact,
+            names,
+            generated or datetime.date.today().isoformat(),
+        )
         for chunk, ok in rendered:
             target.write(chunk)
             failed += not ok

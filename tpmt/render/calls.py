@@ -1,10 +1,10 @@
 """Render per-sample results of ``tpmt call``: text, JSON, JSON lines (full or compact), FHIR,
-or one TSV row each."""
+one TSV row each, or one printable HTML file."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 
 from tpmt.cache import Identity, Memo
@@ -66,8 +66,20 @@ def render_call_results(
     results: Iterable[tuple[str, Composition | InputError]],
     output_format: str,
     compact: bool = False,
+    names: Sequence[str] = (),
+    generated: str = "",
 ) -> Iterator[tuple[str, bool]]:
-    """Yield (text, succeeded) per sample; TSV starts with its header line."""
+    """Yield (text, succeeded) per sample; TSV starts with its header line; HTML (which needs
+    the sample ``names`` for its index and the ``generated`` date) adds a head and a tail."""
+    if output_format == "html":
+        from tpmt.render.html import render_call_html
+
+        reports = (
+            (name, result if isinstance(result, InputError) else result.report(name))
+            for name, result in results
+        )
+        yield from render_call_html(reports, names, generated)
+        return
     if output_format == "tsv":
         yield "\t".join(TSV_COLUMNS) + "\n", True
     bodies: Memo[Identity, str] = Memo("call TSV rows", MEMO_SIZE)
