@@ -66,6 +66,44 @@ DrugOption = Annotated[
 FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
+def _fhir_option(check_name: str) -> Callable[[str | None], str | None]:
+    """An option callback running a check of tpmt.render.fhir (usage error, exit 2)."""
+
+    def check(value: str | None) -> str | None:
+        from tpmt.render import fhir
+
+        if value is None:
+            return None
+        try:
+            result: str = getattr(fhir, check_name)(value)
+        except InputError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        return result
+
+    return check
+
+
+PatientRefOption = Annotated[
+    str | None,
+    typer.Option(
+        "--patient-ref",
+        callback=_fhir_option("check_patient_ref"),
+        help="FHIR only: subject of every resource, Patient/<id> or an absolute URL ending in "
+        "/Patient/<id>; {sample} stands for each sample's id (needed by batch, and by call "
+        "without --sample). Default: no subject.",
+    ),
+]
+IssuedOption = Annotated[
+    str | None,
+    typer.Option(
+        "--issued",
+        callback=_fhir_option("check_issued"),
+        help="FHIR only: the report's issue time, e.g. 2025-06-01T09:30:00Z. Default: none "
+        "(tpmt never reads the clock for FHIR).",
+    ),
+]
+
+
 def _run(work: Callable[[], T]) -> T:
     """Run ``work``; turn tpmt errors into one stderr line and their documented exit code."""
     try:
@@ -140,6 +178,8 @@ def lookup(
         str | None,
         typer.Option("--generated", help="Date printed on HTML reports (default: today)."),
     ] = None,
+    patient_ref: PatientRefOption = None,
+    issued: IssuedOption = None,
 ) -> None:
     """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
     from tpmt.interpreter import interpreter_for
@@ -170,9 +210,10 @@ def lookup(
     elif output_format is ReportFormat.json:
         _echo(report.model_dump_json(indent=2))
     elif output_format is ReportFormat.fhir:
-        from tpmt.render.fhir import report_to_bundle
+        from tpmt.render.fhir import BundleOptions, report_to_bundle
 
-        _echo(json.dumps(report_to_bundle(report), indent=2))
+        options = BundleOptions(patient_ref, issued)
+        _echo(json.dumps(_run(lambda: report_to_bundle(report, options)), indent=2))
     else:
         _echo(render_report(report, explain=explain), nl=False)
 
@@ -226,6 +267,8 @@ def call(
             "--output", "-o", help="Write here instead of stdout (complete or not at all)."
         ),
     ] = None,
+    patient_ref: PatientRefOption = None,
+    issued: IssuedOption = None,
 ) -> None:
     """Call TPMT and NUDT15 diplotypes from variant data, then interpret each sample."""
     from tpmt.calling.options import CallOptions
@@ -236,6 +279,7 @@ def call(
     options = CallOptions(min_gq=min_gq, min_dp=min_dp, assume_reference=assume_reference)
     if compact and output_format not in (CallFormat.json, CallFormat.jsonl):
         raise typer.BadParameter("--compact needs --format json or jsonl", param_hint="--compact")
+    _one_patient_per_sample(patient_ref, sample is not None)
 
     def start() -> tuple[list[str], object]:
         return call_samples(interpreter_for(guidelines_dir), file, sample, drug, guideline, options)
@@ -272,7 +316,8 @@ def call(
             target.write(chunk)
             failed += not ok
 
-    _run(lambda: _write_output(output, write_all))
+    with _fhir_options(patient_ref, issued):
+        _run(lambda: _write_output(output, write_all))
     _stats()
     if variant_only:
         typer.echo(
@@ -324,6 +369,8 @@ def batch(
             "tpmt schema --record compact).",
         ),
     ] = False,
+    patient_ref: PatientRefOption = None,
+    issued: IssuedOption = None,
 ) -> None:
     """Interpret a file of samples: one record per input row, in order (exit 3 if any failed)."""
     import contextlib
@@ -342,6 +389,7 @@ def batch(
 
     if compact and output_format is not BatchFormat.jsonl:
         raise typer.BadParameter("--compact needs --format jsonl", param_hint="--compact")
+    _one_patient_per_sample(patient_ref, False)
     if output is not None and input_file != "-":
         _run(lambda: refuse_same_file(output, [Path(input_file)]))
     source = _run(open_input)
@@ -371,7 +419,8 @@ def batch(
                         write(chunk)
                         advance(1)
 
-        _run(lambda: _write_output(output, write_all))
+        with _fhir_options(patient_ref, issued):
+            _run(lambda: _write_output(output, write_all))
     _stats()
     if counts["failed"]:
         typer.echo(
@@ -380,6 +429,25 @@ def batch(
             err=True,
         )
         raise typer.Exit(3)
+
+
+def _one_patient_per_sample(patient_ref: str | None, one_sample: bool) -> None:
+    """Refuse one fixed --patient-ref for many samples: it would merge their records."""
+    if patient_ref is not None and "{sample}" not in patient_ref and not one_sample:
+        raise typer.BadParameter(
+            "with several samples the reference must contain {sample} (e.g. "
+            "Patient/{sample}); a fixed one would file every sample under one patient",
+            param_hint="--patient-ref",
+        )
+
+
+def _fhir_options(
+    patient_ref: str | None, issued: str | None
+) -> contextlib.AbstractContextManager[None]:
+    """Bundles rendered in the block get this subject and issue time."""
+    from tpmt.render.fhir import BundleOptions, bundle_options
+
+    return bundle_options(BundleOptions(patient_ref, issued))
 
 
 def _write_output(output: Path | None, write: Callable[[IO[str]], None]) -> None:
