@@ -370,3 +370,69 @@ def test_a_sample_id_that_is_no_fhir_id_fails_the_run_and_leaves_no_file(tmp_pat
     assert result.exit_code == 3
     assert "not usable as a FHIR id" in result.output and "B_2" not in result.output
     assert not out.exists()
+
+
+def variant_summary(bundle: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(value, position, rsID, ref, alt, zygosity, notes) of each variant not Absent."""
+    rows = []
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        if profile(resource) != "variant":
+            continue
+        value = code(resource["valueCodeableConcept"])[1]
+        if value == "LA9634-2":
+            continue
+        parts = {code(c["code"])[1]: c for c in resource["component"]}
+        rows.append(
+            (
+                value,
+                parts["81254-5"]["valueRange"]["low"]["value"],
+                code(parts["81252-9"]["valueCodeableConcept"])[1],
+                parts["69547-8"]["valueString"],
+                parts["69551-0"]["valueString"] if "69551-0" in parts else None,
+                code(parts["53034-5"]["valueCodeableConcept"])[1] if "53034-5" in parts else None,
+                [n["text"] for n in resource["note"]],
+            )
+        )
+    return rows
+
+
+def test_a_call_that_failed_quality_is_a_no_call_variant() -> None:
+    """examples/call-variant-only: NUDT15 c.415C>T seen with GQ 7, below the minimum 20."""
+    (bundle,) = fhir("call", str(ROOT / "examples/call-variant-only/input.vcf"))
+    check_bundle(bundle, None)
+    assert variant_summary(bundle) == [
+        ("LA9633-4", 18130687, "rs1142345", "T", "C", "LA6706-1", ["genotype as given: T/C"]),
+        (
+            "LA18198-4",  # No call: the genotype shown is not asserted
+            48045719,
+            "rs116855232",
+            "C",
+            None,
+            None,
+            ["genotype as given: C/T", "not used for the call: GQ 7 < 20"],
+        ),
+    ]
+
+
+def test_a_novel_allele_is_a_present_variant_that_was_not_used() -> None:
+    (bundle,) = fhir("call", str(ROOT / "tests/data/pharmcat/TPMT/unexpected.allele.vcf"))
+    kinds = check_bundle(bundle, None)
+    assert variant_summary(bundle) == [
+        (
+            "LA9633-4",
+            18147910,
+            "rs72552740",
+            "A",
+            "T",
+            "LA6705-3",  # homozygous
+            ["genotype as given: T/T", "not used for the call: novel allele"],
+        )
+    ]
+    assert "genotype" not in kinds  # no diplotype called
+    (phenotype,) = [r for r in kinds["therapeutic-implication"] if components(r, "48018-6")]
+    assert code(components(phenotype, "therapeutic-implication")[0]["valueCodeableConcept"]) == (
+        "urn:tpmt:phenotype",
+        "indeterminate",
+    )
+    assert len(phenotype["derivedFrom"]) == len(kinds["variant"])  # derived from the variants

@@ -236,61 +236,71 @@ def _alleles(site: SiteEvidence) -> list[str] | None:
     return merged
 
 
+def _site_components(gene: Gene, site: SiteEvidence) -> list[dict[str, Any]]:
+    """Where a defining position is: gene, GRCh38 chromosome, 1-based span, reference, rsID."""
+    components = [
+        _gene_component(gene),
+        _component(
+            _coding(LOINC, "48013-7"), valueCodeableConcept=_coding(REFSEQ, CHROMOSOMES[gene])
+        ),
+        _component(_coding(LOINC, "62374-4"), valueCodeableConcept=_coding(LOINC, *GRCH38)),
+        _component(_coding(LOINC, "92822-6"), valueCodeableConcept=_coding(LOINC, *ONE_BASED)),
+        _component(
+            _coding(LOINC, "81254-5"),
+            valueRange={
+                "low": {"value": site.position},
+                "high": {"value": site.position + len(site.ref) - 1},
+            },
+        ),
+        _component(_coding(LOINC, "69547-8"), valueString=site.ref),
+    ]
+    if site.rsid is not None:
+        components.append(
+            _component(_coding(LOINC, "81252-9"), valueCodeableConcept=_coding(DBSNP, site.rsid))
+        )
+    return components
+
+
 def _variant_observations(entries: _Entries, gene: Gene, result: GeneResult) -> list[str]:
-    """A Variant Observation per defining position tested (reads taken as absent are not)."""
+    """A Variant Observation per defining position tested (absent from the input: not tested).
+
+    Present (one per alternate allele, with its zygosity) or Absent when the position was
+    called; No call when it was read but not usable (no-call, quality, conflict); a novel
+    allele is Present, with a note that it was not used.
+    """
     urls: list[str] = []
-    if result.evidence is None:
-        return urls
-    for site in result.evidence.sites:
+    for site in result.evidence.sites if result.evidence is not None else ():
         if site.reason is not None and site.reason.startswith("absent"):
-            continue  # not in the input (or assumed reference): not tested
-        readable = site.called or site.reason == NOVEL  # a novel allele was seen, not used
+            continue
+        readable = site.called or site.reason == NOVEL
         alleles = _alleles(site) if readable else None
-        alts = sorted({a for a in alleles or [] if a != site.ref})
-        notes = [f"genotype as given: {site.genotype}"]
+        notes = [{"text": f"genotype as given: {site.genotype}"}]
         if site.reason is not None:
-            notes.append(f"not used for the call: {site.reason}")
-        candidates: list[str | None] = [*alts] or [None]  # Absent / No call: one, no alt
-        for alt in candidates:
-            components = [
-                _gene_component(gene),
-                _component(
-                    _coding(LOINC, "48013-7"),
-                    valueCodeableConcept=_coding(REFSEQ, CHROMOSOMES[gene]),
-                ),
-                _component(_coding(LOINC, "62374-4"), valueCodeableConcept=_coding(LOINC, *GRCH38)),
-                _component(
-                    _coding(LOINC, "92822-6"), valueCodeableConcept=_coding(LOINC, *ONE_BASED)
-                ),
-                _component(
-                    _coding(LOINC, "81254-5"),
-                    valueRange={
-                        "low": {"value": site.position},
-                        "high": {"value": site.position + len(site.ref) - 1},
-                    },
-                ),
-                _component(_coding(LOINC, "69547-8"), valueString=site.ref),
-            ]
-            if site.rsid is not None:
-                components.append(
-                    _component(
-                        _coding(LOINC, "81252-9"), valueCodeableConcept=_coding(DBSNP, site.rsid)
+            notes.append({"text": f"not used for the call: {site.reason}"})
+        values: list[tuple[tuple[str, str] | None, list[dict[str, Any]]]]
+        if not readable or alleles is None:
+            # no value when a called genotype cannot be read (the note shows it)
+            values = [(NO_CALL if not readable else None, [])]
+        else:
+            alts = sorted({a for a in alleles if a != site.ref})
+            values = (
+                [(ABSENT, [])]
+                if not alts
+                else [
+                    (
+                        PRESENT,
+                        [
+                            _component(_coding(LOINC, "69551-0"), valueString=alt),
+                            _component(
+                                _coding(LOINC, "53034-5"),
+                                valueCodeableConcept=_coding(LOINC, *ZYGOSITY[alleles.count(alt)]),
+                            ),
+                        ],
                     )
-                )
-            value: tuple[str, str] | None = None  # a called genotype tpmt cannot read
-            if not readable:
-                value = NO_CALL
-            elif alleles is not None and alt is None:
-                value = ABSENT
-            elif alleles is not None and alt is not None:
-                value = PRESENT
-                components.append(_component(_coding(LOINC, "69551-0"), valueString=alt))
-                components.append(
-                    _component(
-                        _coding(LOINC, "53034-5"),
-                        valueCodeableConcept=_coding(LOINC, *ZYGOSITY[alleles.count(alt)]),
-                    )
-                )
+                    for alt in alts
+                ]
+            )
+        for value, alt_components in values:
             fields: dict[str, Any] = {}
             if value is not None:
                 fields["valueCodeableConcept"] = _coding(LOINC, *value)
@@ -298,8 +308,8 @@ def _variant_observations(entries: _Entries, gene: Gene, result: GeneResult) -> 
                 "variant",
                 _coding(LOINC, "69548-6", "Genetic variant assessment"),
                 **fields,
-                component=components,
-                note=[{"text": n} for n in notes],
+                component=[*_site_components(gene, site), *alt_components],
+                note=notes,
             )
             urls.append(entries.add(resource))
     return urls
