@@ -379,6 +379,7 @@ def _phenotype_observations(
 
 
 def _implication(entries: _Entries, rec: Recommendation, report: Report, derived: list[str]) -> str:
+    """One guideline row for one drug: no phenotype of its own, derived from the genes' ones."""
     components: list[dict[str, Any]] = [
         _component(
             _coding(LOINC, "51963-7", "Medication assessed [ID]"),
