@@ -27,6 +27,15 @@ def resources(bundle: dict, kind: str) -> list[dict]:
     return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
 
 
+def genotype_url(bundle: dict) -> str:
+    (url,) = [
+        e["fullUrl"]
+        for e in bundle["entry"]
+        if e["resource"].get("code", {}).get("coding", [{}])[0].get("code") == "84413-4"
+    ]
+    return url
+
+
 def test_every_phenotype_pair_gives_a_valid_bundle(interpreter: Interpreter) -> None:
     for tpmt, nudt15 in itertools.product(PHENOTYPES, PHENOTYPES):
         if tpmt is None and nudt15 is None:
@@ -47,30 +56,45 @@ def test_codes_follow_the_genomics_reporting_ig(interpreter: Interpreter) -> Non
     bundle = report_to_bundle(report)
     (diagnostic,) = resources(bundle, "DiagnosticReport")
     assert diagnostic["code"]["coding"][0]["code"] == "51969-4"
-    genotypes = [
-        o for o in resources(bundle, "Observation") if o["code"]["coding"][0]["code"] == "84413-4"
+    observations = resources(bundle, "Observation")
+    (genotype,) = [o for o in observations if o["code"]["coding"][0]["code"] == "84413-4"]
+    assert genotype["valueCodeableConcept"]["text"] == "TPMT *1/*3A"
+    assert genotype["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "HGNC:12014"
+    implications = [
+        o for o in observations if o["code"]["coding"][0]["code"] == "therapeutic-implication"
     ]
-    assert [g["valueCodeableConcept"]["text"] for g in genotypes][0] == "TPMT *1/*3A"
-    assert genotypes[0]["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "HGNC:12014"
-    (implication,) = [
-        o
-        for o in resources(bundle, "Observation")
-        if o["code"]["coding"][0]["code"] == "therapeutic-implication"
+    (tpmt,) = [
+        o for o in implications if o["component"][0]["code"]["coding"][0]["code"] == "48018-6"
     ]
-    values = [
-        c["valueCodeableConcept"] for c in implication["component"] if "valueCodeableConcept" in c
+    assert tpmt["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "HGNC:12014"
+    assert tpmt["component"][1]["valueCodeableConcept"]["coding"] == [
+        {"system": "http://loinc.org", "code": "LA10317-8", "display": "Intermediate metabolizer"}
     ]
-    codes = [v["coding"][0]["code"] for v in values if "coding" in v]
-    assert "LA10317-8" in codes  # TPMT Intermediate metabolizer
-    assert "possible-intermediate-metabolizer" in codes  # local code: LOINC has none
-    assert "1256" in codes  # RxNorm azathioprine
+    assert tpmt["derivedFrom"] == [{"reference": genotype_url(bundle)}]
+    # NUDT15 was given as a phenotype: no genotype, so a plain Observation, not an implication
+    (nudt15,) = [o for o in observations if o["code"]["coding"][0]["code"] == "53040-2"]
+    assert "meta" not in nudt15 and "derivedFrom" not in nudt15
+    assert nudt15["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "HGNC:23063"
+    assert nudt15["valueCodeableConcept"]["coding"] == [
+        {
+            "system": "urn:tpmt:phenotype",  # local code: LOINC has none for Possible IM
+            "code": "possible-intermediate-metabolizer",
+            "display": "Possible Intermediate Metabolizer",
+        }
+    ]
+    (drug,) = [
+        o for o in implications if o["component"][0]["code"]["coding"][0]["code"] == "51963-7"
+    ]
+    assert drug["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "1256"  # RxNorm
     assert (
-        implication["extension"][0]["valueRelatedArtifact"]["url"]
-        == "https://doi.org/10.1002/cpt.70209"
+        drug["extension"][0]["valueRelatedArtifact"]["url"] == "https://doi.org/10.1002/cpt.70209"
     )
+    assert len(drug["derivedFrom"]) == 3  # TPMT genotype, TPMT and NUDT15 phenotypes
     (task,) = resources(bundle, "Task")
     assert task["status"] == "requested" and task["intent"] == "proposal"
-    assert task["code"]["coding"][0]["code"] == "LA26422-8"  # decrease dose
+    assert task["code"] == {
+        "coding": [{"system": "http://loinc.org", "code": "LA26422-8", "display": "Decrease dose"}]
+    }
     assert task["reasonReference"]["reference"] in {e["fullUrl"] for e in bundle["entry"]}
 
 
@@ -127,9 +151,8 @@ def test_bundle_is_byte_identical_across_processes_seeds_zones_and_time() -> Non
 def test_the_same_meaning_written_differently_gives_the_same_bundle() -> None:
     """Allele order, gene prefixes, case, spaces, option order, drug and rule-set order.
 
-    The fullUrls are uuid5 values seeded with the input as typed (the report keeps what was
-    typed), so they may differ between spellings; they are relabelled by first appearance,
-    which still requires the same resources in the same order with the same references.
+    Every fullUrl is a uuid5 of its resource's content (never of the input as typed), so the
+    two bundles must be byte-identical, ids included.
     """
 
     def bundle(*args: str) -> str:
@@ -145,17 +168,35 @@ def test_the_same_meaning_written_differently_gives_the_same_bundle() -> None:
         "lookup", "--nudt15", "NUDT15 *3/*1", "-d", "thioguanine", "-g", "dpwg-2025",
         "--tpmt", "tpmt*3a / *1", "-d", "AZATHIOPRINE", "-g", "cpic-2025",
     )  # fmt: skip
-    assert relabel_ids(respelled) == relabel_ids(plain)
+    assert respelled == plain
     assert "TPMT *1/*3A" in plain and "NUDT15 *1/*3" in plain
 
 
-def relabel_ids(text: str) -> str:
-    labels: dict[str, str] = {}
-    return re.sub(
-        r"urn:uuid:[0-9a-f-]{36}",
-        lambda m: labels.setdefault(m.group(0), f"urn:uuid:#{len(labels)}"),
-        text,
+def test_ids_do_not_depend_on_allele_order() -> None:
+    """*1/*3A and *3A/*1 are one result: the same bundle, the same ids."""
+    first, second = (
+        CliRunner().invoke(app, ["lookup", "--tpmt", tpmt, "--format", "fhir"]).stdout
+        for tpmt in ("*1/*3A", "*3A/*1")
     )
+    assert first == second
+    assert len(re.findall(r"urn:uuid:[0-9a-f-]{36}", first)) > 10
+
+
+def test_issued_and_patient_are_given_not_taken_from_the_clock() -> None:
+    """With --issued and --patient-ref the output is still identical across processes."""
+    command = [
+        "-m", "tpmt", "lookup", *LOOKUP, "--format", "fhir",
+        "--issued", "2025-06-01T09:30:00+02:00", "--patient-ref", "Patient/p-1",
+    ]  # fmt: skip
+    first = run_in_process(command, SEEDS[0], "UTC")
+    second = run_in_process(command, SEEDS[1], "KIT-14")
+    assert first == second
+    bundle = json.loads(first)
+    issued = [e["resource"].get("issued") for e in bundle["entry"]]
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert {i for i, k in zip(issued, kinds, strict=True) if k != "Task"} == {
+        "2025-06-01T09:30:00+02:00"
+    }
 
 
 @pytest.mark.parametrize("command", ["lookup", "batch", "call"])

@@ -19,6 +19,7 @@ from tpmt.output import atomic_output, refuse_same_file
 if TYPE_CHECKING:
     from tpmt.batch import BatchRecord
     from tpmt.models import Report
+    from tpmt.render.fhir import BundleOptions
 
 app = typer.Typer(
     name="tpmt",
@@ -90,6 +91,44 @@ class ListingFormat(StrEnum):
 
 ListingFormatOption = Annotated[
     ListingFormat, typer.Option("--format", "-f", help="Output format.")
+]
+
+
+def _fhir_option(check_name: str) -> Callable[[str | None], str | None]:
+    """An option callback running a check of tpmt.render.fhir (usage error, exit 2)."""
+
+    def check(value: str | None) -> str | None:
+        from tpmt.render import fhir
+
+        if value is None:
+            return None
+        try:
+            result: str = getattr(fhir, check_name)(value)
+        except InputError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        return result
+
+    return check
+
+
+PatientRefOption = Annotated[
+    str | None,
+    typer.Option(
+        "--patient-ref",
+        callback=_fhir_option("check_patient_ref"),
+        help="FHIR only: subject of every resource, Patient/<id> or an absolute URL ending in "
+        "/Patient/<id>; {sample} stands for each sample's id (needed by batch, and by call "
+        "without --sample). Default: no subject.",
+    ),
+]
+IssuedOption = Annotated[
+    str | None,
+    typer.Option(
+        "--issued",
+        callback=_fhir_option("check_issued"),
+        help="FHIR only: the report's issue time, e.g. 2025-06-01T09:30:00Z. Default: none "
+        "(tpmt never reads the clock for FHIR).",
+    ),
 ]
 
 
@@ -168,6 +207,8 @@ def lookup(
         str | None,
         typer.Option("--generated", help="Date printed on HTML reports (default: today)."),
     ] = None,
+    patient_ref: PatientRefOption = None,
+    issued: IssuedOption = None,
 ) -> None:
     """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
     from tpmt.interpreter import interpreter_for
@@ -201,9 +242,10 @@ def lookup(
     elif output_format is ReportFormat.json:
         _echo(report.model_dump_json(indent=2))
     elif output_format is ReportFormat.fhir:
-        from tpmt.render.fhir import report_to_bundle
+        from tpmt.render.fhir import BundleOptions, report_to_bundle
 
-        _echo(json.dumps(report_to_bundle(report), indent=2))
+        options = BundleOptions(patient_ref, issued)
+        _echo(json.dumps(_run(lambda: report_to_bundle(report, options)), indent=2))
     else:
         _echo(render_report(report, explain=explain), nl=False)
 
@@ -265,6 +307,8 @@ def call(
         str | None,
         typer.Option("--generated", help="Date printed on HTML reports (default: today)."),
     ] = None,
+    patient_ref: PatientRefOption = None,
+    issued: IssuedOption = None,
 ) -> None:
     """Call TPMT and NUDT15 diplotypes from variant data, then interpret each sample."""
     from tpmt.calling.options import CallOptions
@@ -275,6 +319,7 @@ def call(
     options = CallOptions(min_gq=min_gq, min_dp=min_dp, assume_reference=assume_reference)
     if compact and output_format not in (CallFormat.json, CallFormat.jsonl):
         raise typer.BadParameter("--compact needs --format json or jsonl", param_hint="--compact")
+    _one_patient_per_sample(patient_ref, sample is not None)
 
     source = _run(lambda: _stdin_copy() if str(file) == "-" else file)
 
@@ -318,6 +363,7 @@ def call(
             compact,
             names,
             generated or datetime.date.today().isoformat(),
+            _bundle_options(patient_ref, issued),
         )
         for chunk, ok in rendered:
             target.write(chunk)
@@ -375,6 +421,8 @@ def batch(
             "tpmt schema --record compact).",
         ),
     ] = False,
+    patient_ref: PatientRefOption = None,
+    issued: IssuedOption = None,
 ) -> None:
     """Interpret a file of samples: one record per input row, in order (exit 3 if any failed)."""
     import contextlib
@@ -393,6 +441,7 @@ def batch(
 
     if compact and output_format is not BatchFormat.jsonl:
         raise typer.BadParameter("--compact needs --format jsonl", param_hint="--compact")
+    _one_patient_per_sample(patient_ref, False)
     if output is not None and input_file != "-":
         _run(lambda: refuse_same_file(output, [Path(input_file)]))
     source = _run(open_input)
@@ -411,7 +460,9 @@ def batch(
                 yield record
 
         def write_all(target: IO[str]) -> None:
-            chunks = render_batch(counted(), output_format.value, compact)
+            chunks = render_batch(
+                counted(), output_format.value, compact, _bundle_options(patient_ref, issued)
+            )
             write = target.write
             with _progress() as advance:
                 if advance is None:
@@ -463,6 +514,23 @@ def _stdin_copy() -> Path:
     path = Path(out.name)
     atexit.register(path.unlink, missing_ok=True)
     return path
+
+
+def _one_patient_per_sample(patient_ref: str | None, one_sample: bool) -> None:
+    """Refuse one fixed --patient-ref for many samples: it would merge their records."""
+    if patient_ref is not None and "{sample}" not in patient_ref and not one_sample:
+        raise typer.BadParameter(
+            "with several samples the reference must contain {sample} (e.g. "
+            "Patient/{sample}); a fixed one would file every sample under one patient",
+            param_hint="--patient-ref",
+        )
+
+
+def _bundle_options(patient_ref: str | None, issued: str | None) -> BundleOptions:
+    """The subject and issue time every FHIR bundle of this run gets."""
+    from tpmt.render.fhir import BundleOptions
+
+    return BundleOptions(patient_ref, issued)
 
 
 def _write_output(output: Path | None, write: Callable[[IO[str]], None]) -> None:

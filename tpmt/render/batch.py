@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from pydantic_core import to_json
 
@@ -26,6 +27,9 @@ from tpmt.render.cells import tsv_cell as _cell
 from tpmt.render.report_json import ReportJson
 from tpmt.render.text import alternative_line, causes_text, outcome_text
 from tpmt.vocab import Gene, Source
+
+if TYPE_CHECKING:
+    from tpmt.render.fhir import BundleOptions
 
 MEMO_SIZE = 20_000  # rendered pieces per kind, per output
 TSV_COLUMNS = [
@@ -285,9 +289,12 @@ def error_line(sample: str, message: str) -> str:
 
 
 def render_batch(
-    records: Iterable[BatchRecord], output_format: str, compact: bool = False
+    records: Iterable[BatchRecord],
+    output_format: str,
+    compact: bool = False,
+    fhir: BundleOptions | None = None,
 ) -> Iterator[str]:
-    """Text chunks for each record, in input order."""
+    """Text chunks for each record, in input order (``fhir``: subject and issue time)."""
     pieces = Pieces()
     full = ReportJson()
     if output_format == "tsv":
@@ -301,7 +308,7 @@ def render_batch(
             if report is None:
                 yield json.dumps(error_outcome(record.sample, record.message or "")) + "\n"
             else:
-                yield json.dumps(report_to_bundle(report)) + "\n"
+                yield json.dumps(report_to_bundle(report, fhir)) + "\n"
         elif output_format == "tsv":
             sample = _cell(record.sample)
             if result is None:

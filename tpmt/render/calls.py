@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from tpmt.cache import Identity, Memo
 from tpmt.compose import Composition
@@ -16,6 +17,9 @@ from tpmt.render.cells import tsv_cell
 from tpmt.render.report_json import ReportJson
 from tpmt.render.text import render_report
 from tpmt.vocab import Source
+
+if TYPE_CHECKING:
+    from tpmt.render.fhir import BundleOptions
 
 TSV_COLUMNS = [
     "sample",
@@ -68,6 +72,7 @@ def render_call_results(
     compact: bool = False,
     names: Sequence[str] = (),
     generated: str = "",
+    fhir: BundleOptions | None = None,
 ) -> Iterator[tuple[str, bool]]:
     """Yield (text, succeeded) per sample; TSV starts with its header line; HTML (which needs
     the sample ``names`` for its index and the ``generated`` date) adds a head and a tail."""
@@ -103,7 +108,7 @@ def render_call_results(
         elif output_format == "fhir":
             from tpmt.render.fhir import report_to_bundle
 
-            yield json.dumps(report_to_bundle(result.report(name))) + "\n", True
+            yield json.dumps(report_to_bundle(result.report(name), fhir)) + "\n", True
         elif compact:
             yield compact_line(pieces, name, result), True
         elif output_format == "jsonl":

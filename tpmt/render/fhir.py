@@ -1,11 +1,22 @@
-"""Render a Report as a FHIR R4 Bundle following the HL7 Genomics Reporting IG 3.0.0 PGx shape."""
+"""Render a Report as a FHIR R4 Bundle following the HL7 Genomics Reporting IG 3.0.0 PGx shape.
+
+Codes are the IG 3.0.0 ones (its FSH sources, tag 3.0.0) unless noted: LOINC answers for the
+metabolizer status come from its GeneticTherapeuticImplicationsVS, the Task codes from its
+examples of the LL4049-4 binding. Every fullUrl is a uuid5 of the resource's own content (and
+the sample), so equal content gives equal ids whatever the input's spelling.
+"""
 
 from __future__ import annotations
 
+import datetime
+import json
+import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from tpmt.models import GeneResult, Recommendation, Report
+from tpmt.errors import InputError
+from tpmt.models import GeneResult, Recommendation, Report, SiteEvidence
 from tpmt.render.text import alternative_line
 from tpmt.severity import governing
 from tpmt.vocab import Action, Gene, InputType, Phenotype
@@ -15,21 +26,43 @@ LOINC = "http://loinc.org"
 TBD = f"{IG}/CodeSystem/tbd-codes-cs"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 HGNC = "http://www.genenames.org"
-LOCAL_PHENOTYPE = (
-    "urn:tpmt:phenotype"  # CPIC terms LOINC lacks (Possible IM, Indeterminate, No Result)
-)
+REFSEQ = "http://www.ncbi.nlm.nih.gov/refseq"
+DBSNP = "http://www.ncbi.nlm.nih.gov/projects/SNP"
+LOCAL_PHENOTYPE = "urn:tpmt:phenotype"  # CPIC terms LOINC lacks (Possible IM, Indeterminate)
+PROFILE = {
+    name: f"{IG}/StructureDefinition/{name}"
+    for name in (
+        "genomic-report",
+        "variant",
+        "genotype",
+        "therapeutic-implication",
+        "medication-recommendation",
+    )
+}
 NAMESPACE = uuid.UUID("8a4c7d0e-2f8b-5d36-9c61-7b0d3e5a4f21")
 HGNC_IDS = {Gene.TPMT: "HGNC:12014", Gene.NUDT15: "HGNC:23063"}
+# GRCh38 chromosome accessions (refSeqChromosomeId of the PharmCAT allele definitions)
+CHROMOSOMES = {Gene.TPMT: "NC_000006.12", Gene.NUDT15: "NC_000013.11"}
 RXNORM_IDS = {"azathioprine": "1256", "mercaptopurine": "103", "thioguanine": "10485"}
 LOINC_PHENOTYPES = {
     Phenotype.NORMAL: ("LA25391-6", "Normal metabolizer"),
     Phenotype.INTERMEDIATE: ("LA10317-8", "Intermediate metabolizer"),
     Phenotype.POOR: ("LA9657-3", "Poor metabolizer"),
 }
+# LL4049-4 answers used by the IG's examples; "standard dose" has no verified answer, so those
+# Tasks carry no code (the binding is required: a text-only code would break it)
 TASK_CODES = {
-    Action.REDUCE_DOSE: ("LA26422-8", "Decrease dose"),
     Action.CONSIDER_ALTERNATIVE: ("LA26421-0", "Consider alternative medication"),
+    Action.REDUCE_DOSE: ("LA26422-8", "Decrease dose"),
 }
+# LL1971-2 (variant assessment; required binding). Present is in the IG's examples; Absent and
+# No call as used by independent implementations of the IG.
+PRESENT = ("LA9633-4", "Present")
+ABSENT = ("LA9634-2", "Absent")
+NO_CALL = ("LA18198-4", "No call")
+ZYGOSITY = {1: ("LA6706-1", "Heterozygous"), 2: ("LA6705-3", "Homozygous")}
+GRCH38 = ("LA26806-2", "GRCh38")
+ONE_BASED = ("LA30102-0", "1-based character counting")
 CATEGORIES = [
     {
         "coding": [
@@ -41,10 +74,64 @@ CATEGORIES = [
     },
     {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "GE"}]},
 ]
+FHIR_ID = r"[A-Za-z0-9\-.]{1,64}"
+PATIENT_REFERENCE = re.compile(rf"(?:https?://[^\s/]+(?:/[^\s/]+)*/)?Patient/{FHIR_ID}")
+INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
+SAMPLE_PLACEHOLDER = "{sample}"
+NOVEL = "novel allele"  # the caller's reason for a position with an unexpected allele
 
 
-def _urn(*parts: str) -> str:
-    return f"urn:uuid:{uuid.uuid5(NAMESPACE, '|'.join(parts))}"
+@dataclass(frozen=True)
+class BundleOptions:
+    """What the caller adds to every bundle: the patient reference and the issue time."""
+
+    patient_ref: str | None = None  # Patient/<id> or an absolute URL; may contain {sample}
+    issued: str | None = None  # FHIR instant
+
+
+def check_issued(text: str) -> str:
+    """``text`` if it is a FHIR instant (seconds and a time zone), else an InputError."""
+    valid = INSTANT.fullmatch(text) is not None
+    if valid:
+        try:
+            datetime.datetime.fromisoformat(text)
+        except ValueError:
+            valid = False
+    if not valid:
+        raise InputError(
+            "the issue time needs a date and time with seconds and a time zone, "
+            "e.g. 2025-06-01T09:30:00Z or 2025-06-01T11:30:00+02:00"
+        )
+    return text
+
+
+def check_patient_ref(template: str) -> str:
+    """``template`` if it is a Patient reference (with {sample} standing for an id part)."""
+    if PATIENT_REFERENCE.fullmatch(template.replace(SAMPLE_PLACEHOLDER, "x")) is None:
+        raise InputError(
+            "the patient reference must be Patient/<id> or an absolute URL ending "
+            "in /Patient/<id> (id: letters, digits, '-' and '.', at most 64); {sample} stands "
+            "for each sample's id"
+        )
+    return template
+
+
+def patient_reference(template: str, sample: str | None) -> str:
+    """The reference for one report: ``template`` with {sample} replaced by its sample id."""
+    check_patient_ref(template)
+    if SAMPLE_PLACEHOLDER not in template:
+        return template
+    if sample is None:
+        raise InputError("--patient-ref uses {sample} but the report has no sample id")
+    reference = template.replace(SAMPLE_PLACEHOLDER, sample)
+    if PATIENT_REFERENCE.fullmatch(reference) is None:
+        raise InputError(
+            "--patient-ref: a sample id is not usable as a FHIR id (letters, digits, '-' and "
+            "'.', at most 64); give the references another way or rename the samples"
+        )
+    return reference
 
 
 def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
@@ -52,6 +139,17 @@ def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any
     if display:
         coding["display"] = display
     return {"coding": [coding]}
+
+
+def _component(code: dict[str, Any], **value: Any) -> dict[str, Any]:
+    return {"code": code, **value}
+
+
+def _gene_component(gene: Gene) -> dict[str, Any]:
+    return _component(
+        _coding(LOINC, "48018-6", "Gene studied [ID]"),
+        valueCodeableConcept=_coding(HGNC, HGNC_IDS[gene], gene.value),
+    )
 
 
 def phenotype_concept(gene: Gene, phenotype: Phenotype) -> dict[str, Any]:
@@ -67,79 +165,222 @@ def phenotype_concept(gene: Gene, phenotype: Phenotype) -> dict[str, Any]:
     return concept
 
 
-def _gene_observation(
-    key: str, gene: Gene, result: GeneResult, subject: dict[str, Any] | None
-) -> dict[str, Any]:
-    gene_component = {
-        "code": _coding(LOINC, "48018-6", "Gene studied [ID]"),
-        "valueCodeableConcept": _coding(HGNC, HGNC_IDS[gene], gene.value),
-    }
-    if result.diplotype is not None:
-        profile, code, value = (
-            "genotype",
-            _coding(LOINC, "84413-4", "Genotype display name"),
-            {
-                "text": f"{gene.value} {result.diplotype}"
-                + (" (presumptive)" if result.presumptive else "")
+class _Entries:
+    """Bundle entries keyed by their content: adding equal content twice gives one entry."""
+
+    def __init__(self, sample: str | None, subject: dict[str, Any] | None, issued: str | None):
+        self.sample = sample
+        self.subject = subject
+        self.issued = issued
+        self.entries: list[dict[str, Any]] = []
+        self.urls: set[str] = set()
+
+    def observation(
+        self,
+        profile: str | None,
+        code: dict[str, Any],
+        extension: list[dict[str, Any]] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """An Observation with the shared parts (category, subject, issued) filled in."""
+        resource: dict[str, Any] = {"resourceType": "Observation"}
+        if profile is not None:
+            resource["meta"] = {"profile": [PROFILE[profile]]}
+        if extension:
+            resource["extension"] = extension
+        resource.update(status="final", category=CATEGORIES, code=code)
+        if self.subject is not None:
+            resource["subject"] = self.subject
+        if self.issued is not None:
+            resource["issued"] = self.issued
+        resource.update(fields)
+        return resource
+
+    def add(self, resource: dict[str, Any]) -> str:
+        """Add ``resource`` (once) and return its fullUrl."""
+        content = json.dumps([self.sample, resource], sort_keys=True, separators=(",", ":"))
+        url = f"urn:uuid:{uuid.uuid5(NAMESPACE, content)}"
+        if url not in self.urls:
+            self.urls.add(url)
+            self.entries.append({"fullUrl": url, "resource": resource})
+        return url
+
+
+def _alleles(site: SiteEvidence) -> list[str] | None:
+    """The two alleles of a genotype as given (0 = reference), or None if not readable."""
+    merged: list[str] | None = None
+    for part in site.genotype.split("+"):  # split multi-allelic rows, merged by the caller
+        alleles = [site.ref if a == "0" else a for a in re.split(r"[/|]", part)]
+        if len(alleles) != 2 or not all(re.fullmatch(r"[ACGTN]+", a) for a in alleles):
+            return None
+        if merged is None:
+            merged = alleles
+        else:
+            merged = [m if a == site.ref else a for m, a in zip(merged, alleles, strict=True)]
+    return merged
+
+
+def _site_components(gene: Gene, site: SiteEvidence) -> list[dict[str, Any]]:
+    """Where a defining position is: gene, GRCh38 chromosome, 1-based span, reference, rsID."""
+    components = [
+        _gene_component(gene),
+        _component(
+            _coding(LOINC, "48013-7"), valueCodeableConcept=_coding(REFSEQ, CHROMOSOMES[gene])
+        ),
+        _component(_coding(LOINC, "62374-4"), valueCodeableConcept=_coding(LOINC, *GRCH38)),
+        _component(_coding(LOINC, "92822-6"), valueCodeableConcept=_coding(LOINC, *ONE_BASED)),
+        _component(
+            _coding(LOINC, "81254-5"),
+            valueRange={
+                "low": {"value": site.position},
+                "high": {"value": site.position + len(site.ref) - 1},
             },
-        )
-    else:
-        source = next(iter(result.phenotype))
-        profile = "genotype"
-        code = _coding(LOINC, "84413-4", "Genotype display name")
-        shown = result.input or result.input_type.value.replace("_", " ")
-        value = {
-            "text": f"{gene.value} diplotype not determined ({shown}; "
-            f"{source} {result.phenotype[source].value})"
-        }
-    resource: dict[str, Any] = {
-        "resourceType": "Observation",
-        "meta": {"profile": [f"{IG}/StructureDefinition/{profile}"]},
-        "status": "final",
-        "category": CATEGORIES,
-        "code": code,
-        "valueCodeableConcept": value,
-        "component": [gene_component],
-    }
-    if subject:
-        resource["subject"] = subject
-    if result.warnings or result.limitations:
-        resource["note"] = [{"text": w} for w in [*result.limitations, *result.warnings]]
-    return {"fullUrl": key, "resource": resource}
-
-
-def _implication(
-    key: str,
-    rec: Recommendation,
-    genotype_keys: dict[Gene, str],
-    report: Report,
-    subject: dict[str, Any] | None,
-) -> dict[str, Any]:
-    components: list[dict[str, Any]] = [
-        {
-            "code": _coding(TBD, "therapeutic-implication"),
-            "valueCodeableConcept": phenotype_concept(gene, phenotype),
-        }
-        for gene, phenotype in rec.lookup.items()
+        ),
+        _component(_coding(LOINC, "69547-8"), valueString=site.ref),
     ]
-    components.append(
-        {
-            "code": _coding(LOINC, "51963-7", "Medication assessed [ID]"),
-            "valueCodeableConcept": _coding(RXNORM, RXNORM_IDS[rec.drug.value], rec.drug.value),
-        }
+    if site.rsid is not None:
+        components.append(
+            _component(_coding(LOINC, "81252-9"), valueCodeableConcept=_coding(DBSNP, site.rsid))
+        )
+    return components
+
+
+def _variant_observations(entries: _Entries, gene: Gene, result: GeneResult) -> list[str]:
+    """A Variant Observation per defining position tested (absent from the input: not tested).
+
+    Present (one per alternate allele, with its zygosity) or Absent when the position was
+    called; No call when it was read but not usable (no-call, quality, conflict); a novel
+    allele is Present, with a note that it was not used.
+    """
+    urls: list[str] = []
+    for site in result.evidence.sites if result.evidence is not None else ():
+        if site.reason is not None and site.reason.startswith("absent"):
+            continue
+        readable = site.called or site.reason == NOVEL
+        alleles = _alleles(site) if readable else None
+        notes = [{"text": f"genotype as given: {site.genotype}"}]
+        if site.reason is not None:
+            notes.append({"text": f"not used for the call: {site.reason}"})
+        values: list[tuple[tuple[str, str] | None, list[dict[str, Any]]]]
+        if not readable or alleles is None:
+            # no value when a called genotype cannot be read (the note shows it)
+            values = [(NO_CALL if not readable else None, [])]
+        else:
+            alts = sorted({a for a in alleles if a != site.ref})
+            values = (
+                [(ABSENT, [])]
+                if not alts
+                else [
+                    (
+                        PRESENT,
+                        [
+                            _component(_coding(LOINC, "69551-0"), valueString=alt),
+                            _component(
+                                _coding(LOINC, "53034-5"),
+                                valueCodeableConcept=_coding(LOINC, *ZYGOSITY[alleles.count(alt)]),
+                            ),
+                        ],
+                    )
+                    for alt in alts
+                ]
+            )
+        for value, alt_components in values:
+            fields: dict[str, Any] = {}
+            if value is not None:
+                fields["valueCodeableConcept"] = _coding(LOINC, *value)
+            resource = entries.observation(
+                "variant",
+                _coding(LOINC, "69548-6", "Genetic variant assessment"),
+                **fields,
+                component=[*_site_components(gene, site), *alt_components],
+                note=notes,
+            )
+            urls.append(entries.add(resource))
+    return urls
+
+
+def _genotype_observation(
+    entries: _Entries, gene: Gene, result: GeneResult, variants: list[str]
+) -> str | None:
+    """The Genotype Observation of one gene, or None when no diplotype was determined."""
+    if result.diplotype is None:
+        return None
+    text = f"{gene.value} {result.diplotype}" + (" (presumptive)" if result.presumptive else "")
+    fields: dict[str, Any] = {"valueCodeableConcept": {"text": text}}
+    if variants:
+        fields["derivedFrom"] = [{"reference": url} for url in variants]
+    fields["component"] = [_gene_component(gene)]
+    if result.warnings or result.limitations:
+        fields["note"] = [{"text": w} for w in [*result.limitations, *result.warnings]]
+    return entries.add(
+        entries.observation(
+            "genotype", _coding(LOINC, "84413-4", "Genotype display name"), **fields
+        )
     )
+
+
+def _phenotype_observations(
+    entries: _Entries, gene: Gene, result: GeneResult, sources: list[str]
+) -> dict[Phenotype, str]:
+    """One Observation per distinct phenotype of a gene (the rule sets may disagree).
+
+    With a genotype or variants to derive it from it is a therapeutic-implication; from a
+    phenotype given as input it is a plain Observation (LOINC 53040-2), since the IG requires
+    an implication to be derived from a finding and there is none.
+    """
+    by_phenotype: dict[Phenotype, list[str]] = {}
+    for source, phenotype in result.phenotype.items():
+        if phenotype is not Phenotype.NO_RESULT:
+            by_phenotype.setdefault(phenotype, []).append(source.value)
+    urls: dict[Phenotype, str] = {}
+    for phenotype, bodies in by_phenotype.items():
+        concept = phenotype_concept(gene, phenotype)
+        components = [
+            _gene_component(gene),
+            _component(_coding(TBD, "therapeutic-implication"), valueCodeableConcept=concept),
+            _component(
+                _coding(TBD, "conclusion-string"),
+                valueString=f"{concept['text']} ({', '.join(bodies)})",
+            ),
+        ]
+        if sources:
+            resource = entries.observation(
+                "therapeutic-implication",
+                _coding(TBD, "therapeutic-implication"),
+                derivedFrom=[{"reference": url} for url in sources],
+                component=components,
+            )
+        else:
+            resource = entries.observation(
+                None,
+                _coding(LOINC, "53040-2", "Genetic variation's effect on drug metabolism"),
+                valueCodeableConcept=concept,
+                component=[components[0], components[2]],
+                note=[{"text": f"{gene.value} phenotype given as input; no genotype reported"}],
+            )
+        urls[phenotype] = entries.add(resource)
+    return urls
+
+
+def _implication(entries: _Entries, rec: Recommendation, report: Report, derived: list[str]) -> str:
+    """One guideline row for one drug: no phenotype of its own, derived from the genes' ones."""
+    components: list[dict[str, Any]] = [
+        _component(
+            _coding(LOINC, "51963-7", "Medication assessed [ID]"),
+            valueCodeableConcept=_coding(RXNORM, RXNORM_IDS[rec.drug.value], rec.drug.value),
+        )
+    ]
     if rec.classification is not None:
         components.append(
-            {
-                "code": _coding(LOINC, "93044-6", "Level of evidence"),
-                "valueCodeableConcept": {"text": f"{rec.source.value} {rec.classification.value}"},
-            }
+            _component(
+                _coding(LOINC, "93044-6", "Level of evidence"),
+                valueCodeableConcept={"text": f"{rec.source.value} {rec.classification.value}"},
+            )
         )
     components.append(
-        {
-            "code": _coding(TBD, "conclusion-string"),
-            "valueString": " ".join([rec.text, *rec.implications]),
-        }
+        _component(
+            _coding(TBD, "conclusion-string"), valueString=" ".join([rec.text, *rec.implications])
+        )
     )
     info = next(g for g in report.guidelines if g.id == rec.guideline)
     citation: dict[str, Any] = {
@@ -149,29 +390,24 @@ def _implication(
     }
     if info.doi:
         citation["url"] = f"https://doi.org/{info.doi}"
-    resource: dict[str, Any] = {
-        "resourceType": "Observation",
-        "meta": {"profile": [f"{IG}/StructureDefinition/therapeutic-implication"]},
-        "extension": [
-            {
-                "url": "http://hl7.org/fhir/StructureDefinition/workflow-relatedArtifact",
-                "valueRelatedArtifact": citation,
-            }
-        ],
-        "status": "final",
-        "category": CATEGORIES,
-        "code": _coding(TBD, "therapeutic-implication"),
-        "derivedFrom": [{"reference": genotype_keys[gene]} for gene in rec.lookup],
-        "component": components,
+    artifact = {
+        "url": "http://hl7.org/fhir/StructureDefinition/workflow-relatedArtifact",
+        "valueRelatedArtifact": citation,
     }
-    if subject:
-        resource["subject"] = subject
-    return {"fullUrl": key, "resource": resource}
+    resource = entries.observation(
+        "therapeutic-implication",
+        _coding(TBD, "therapeutic-implication"),
+        extension=[artifact],
+        derivedFrom=[{"reference": url} for url in derived],
+        component=components,
+    )
+    return entries.add(resource)
 
 
 def _task_text(rec: Recommendation) -> str:
     genes = "/".join(g.value for g in rec.genes)
-    text = f"{rec.drug.value} ({rec.guideline}, {genes}, rule {rec.rule_id}): {rec.text}"
+    actions = ", ".join(sorted({step.action.value for step in rec.dosing}))
+    text = f"{rec.drug.value} ({rec.guideline}, {genes}, rule {rec.rule_id}; {actions}): {rec.text}"
     if rec.alternatives:
         text += " More severe possibilities: " + " | ".join(
             alternative_line(alt) for alt in rec.alternatives
@@ -179,63 +415,63 @@ def _task_text(rec: Recommendation) -> str:
     return text
 
 
-def _task(
-    key: str, rec: Recommendation, implication_key: str, subject: dict[str, Any] | None
-) -> dict[str, Any]:
+def _task(entries: _Entries, rec: Recommendation, implication: str) -> str:
     actions = {step.action for step in rec.dosing}
-    chosen = next(
-        (a for a in (Action.CONSIDER_ALTERNATIVE, Action.REDUCE_DOSE) if a in actions), None
-    )
-    if chosen is not None:
-        code, display = TASK_CODES[chosen]
-        concept = _coding(LOINC, code, display)
-        concept["text"] = ", ".join(sorted(a.value for a in actions))
-    else:
-        concept = {"text": ", ".join(sorted(a.value for a in actions))}
+    chosen = next((a for a in TASK_CODES if a in actions), None)
     resource: dict[str, Any] = {
         "resourceType": "Task",
-        "meta": {"profile": [f"{IG}/StructureDefinition/medication-recommendation"]},
+        "meta": {"profile": [PROFILE["medication-recommendation"]]},
         "status": "requested",
         "intent": "proposal",
-        "code": concept,
-        "description": _task_text(rec),
-        "reasonReference": {"reference": implication_key},
     }
-    if subject:
-        resource["for"] = subject
-    return {"fullUrl": key, "resource": resource}
+    if chosen is not None:
+        resource["code"] = _coding(LOINC, *TASK_CODES[chosen])
+    resource["description"] = _task_text(rec)
+    if entries.subject is not None:
+        resource["for"] = entries.subject
+    resource["reasonReference"] = {"reference": implication}
+    return entries.add(resource)
 
 
-def report_to_bundle(report: Report) -> dict[str, Any]:
-    """A FHIR R4 collection Bundle (JSON-ready dict); deterministic: ids come from the content."""
-    sample = report.sample or "sample"
-    subject = {"display": report.sample} if report.sample else None
-    seed = [
-        sample,
-        *(g.sha256 for g in report.guidelines),
-        *(f"{g}:{r.input}:{r.diplotype}" for g, r in report.genes.items()),
-    ]
-    genotype_keys = {gene: _urn(*seed, gene.value) for gene in report.genes}
-    entries = [
-        _gene_observation(genotype_keys[gene], gene, result, subject)
-        for gene, result in report.genes.items()
-        if result.input_type is not InputType.NOT_TESTED
-    ]
-    tested = {gene for gene, r in report.genes.items() if r.input_type is not InputType.NOT_TESTED}
+def report_to_bundle(report: Report, options: BundleOptions | None = None) -> dict[str, Any]:
+    """A FHIR R4 collection Bundle (JSON-ready dict); deterministic: ids come from the content.
+
+    ``options``: the subject and issue time (default: none of either).
+    """
+    options = options or BundleOptions()
+    subject = None
+    if options.patient_ref is not None:
+        subject = {"reference": patient_reference(options.patient_ref, report.sample)}
+    issued = check_issued(options.issued) if options.issued is not None else None
+    entries = _Entries(report.sample, subject, issued)
+    findings: list[str] = []
+    phenotypes: dict[Gene, dict[Phenotype, str]] = {}
+    genotypes: dict[Gene, str] = {}
+    for gene, result in report.genes.items():
+        if result.input_type is InputType.NOT_TESTED:
+            continue
+        variants = _variant_observations(entries, gene, result)
+        genotype = _genotype_observation(entries, gene, result, variants)
+        if genotype is not None:
+            genotypes[gene] = genotype
+        sources = [genotype] if genotype is not None else variants
+        phenotypes[gene] = _phenotype_observations(entries, gene, result, sources)
+        findings += [*variants, *([genotype] if genotype else []), *phenotypes[gene].values()]
     implications, tasks = [], []
-    groups: dict[tuple[str, str], list[Recommendation]] = {}
+    groups: dict[tuple[str, str], list[tuple[Recommendation, str]]] = {}
     for rec in report.recommendations:
-        rec_key = _urn(*seed, rec.rule_id)
-        rec_copy = rec.model_copy(
-            update={"lookup": {g: p for g, p in rec.lookup.items() if g in tested}}
-        )
-        implications.append(_implication(rec_key, rec_copy, genotype_keys, report, subject))
-        groups.setdefault((rec.drug.value, rec.guideline), []).append(rec)
+        derived = [
+            url
+            for gene, phenotype in rec.lookup.items()
+            for url in (genotypes.get(gene), phenotypes.get(gene, {}).get(phenotype))
+            if url is not None
+        ]
+        implication = _implication(entries, rec, report, derived)
+        implications.append(implication)
+        groups.setdefault((rec.drug.value, rec.guideline), []).append((rec, implication))
     for rows in groups.values():  # one Task per drug and rule set: the row that needs action
-        rec = governing(rows)
-        tasks.append(
-            _task(_urn(*seed, rec.rule_id, "task"), rec, _urn(*seed, rec.rule_id), subject)
-        )
+        rec = governing([r for r, _ in rows])
+        tasks.append(_task(entries, rec, next(url for r, url in rows if r is rec)))
     conclusion = "; ".join(
         f"{gene.value} {r.diplotype or '(no diplotype)'}"
         + (" (presumptive)" if r.presumptive else "")
@@ -245,29 +481,32 @@ def report_to_bundle(report: Report) -> dict[str, Any]:
     )
     diagnostic: dict[str, Any] = {
         "resourceType": "DiagnosticReport",
-        "meta": {"profile": [f"{IG}/StructureDefinition/genomic-report"]},
+        "meta": {"profile": [PROFILE["genomic-report"]]},
         "extension": [
             {
                 "url": f"{IG}/StructureDefinition/recommended-action",
-                "valueReference": {"reference": t["fullUrl"]},
+                "valueReference": {"reference": url},
             }
-            for t in tasks
+            for url in tasks
         ],
         "status": "final",
         "category": [CATEGORIES[1]],
         "code": _coding(LOINC, "51969-4", "Genetic analysis report"),
-        "result": [{"reference": e["fullUrl"]} for e in [*entries, *implications]],
-        "conclusion": conclusion,
     }
-    if subject:
+    if subject is not None:
         diagnostic["subject"] = subject
+    if issued is not None:
+        diagnostic["issued"] = issued
     if report.sample:
         diagnostic["identifier"] = [{"value": report.sample}]
-    report_entry = {"fullUrl": _urn(*seed, "report"), "resource": diagnostic}
+    diagnostic["result"] = [{"reference": url} for url in [*findings, *implications]]
+    diagnostic["conclusion"] = conclusion
+    report_url = entries.add(diagnostic)
+    head = next(e for e in entries.entries if e["fullUrl"] == report_url)
     return {
         "resourceType": "Bundle",
         "type": "collection",
-        "entry": [report_entry, *entries, *implications, *tasks],
+        "entry": [head, *(e for e in entries.entries if e is not head)],
     }
 
 
