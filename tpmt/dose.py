@@ -295,6 +295,12 @@ def _computed(
 
 def _gate(step: DosingStep, patient: Patient, names: Mapping[str, str]) -> StepDose | None:
     """The step without a mg figure when its action, condition or threshold rules one out."""
+    if step.condition is not Condition.ANY and step.condition is not patient.condition:
+        if patient.condition is None:
+            why = f"give {names['indication']} to say which applies"
+            return _no_mg(step, "not_computed", f"for {step.condition} only; {why} (no mg figure)")
+        why = f"{patient.indication} is {patient.condition}"
+        return _no_mg(step, "not_applicable", f"for {step.condition} only; {why} (no mg figure)")
     if step.action is Action.CONSIDER_ALTERNATIVE:
         return _no_mg(
             step,
@@ -304,12 +310,6 @@ def _gate(step: DosingStep, patient: Patient, names: Mapping[str, str]) -> StepD
         )
     if step.action not in (Action.STANDARD_DOSE, Action.REDUCE_DOSE):
         return _no_mg(step, "no_dose", "not a dosing instruction; no mg figure")
-    if step.condition is not Condition.ANY and step.condition is not patient.condition:
-        if patient.condition is None:
-            why = f"give {names['indication']} to say which applies"
-            return _no_mg(step, "not_computed", f"for {step.condition} only; {why} (no mg figure)")
-        why = f"{patient.indication} is {patient.condition}"
-        return _no_mg(step, "not_applicable", f"for {step.condition} only; {why} (no mg figure)")
     if not (step.applies_if_standard_dose_at_least and step.action is Action.REDUCE_DOSE):
         return None
     verdict, why = _threshold(step.applies_if_standard_dose_at_least, patient, names)
@@ -343,11 +343,13 @@ def step_dose(
     if step.percent_of_standard is None and step.starting_dose:
         return _absolute(step, patient, strengths, names)
     percent = step.percent_of_standard or Range(min=100, max=100)
+    top = percent.min if percent.max is None else percent.max
+    percent = Range(min=percent.min, max=top)
     low, high = patient.standard
-    per_dose = (_mg(low * percent.min / 100), _mg(high * percent.max / 100))
-    how = f"{_span(percent.min, percent.max, '%')} of {_span(low, high, ' mg/day')}"
-    if percent.min != percent.max and low != high:
-        how += f" ({_n(percent.min)}% of the lowest, {_n(percent.max)}% of the highest)"
+    per_dose = (_mg(low * percent.min / 100), _mg(high * top / 100))
+    how = f"{_span(percent.min, top, '%')} of {_span(low, high, ' mg/day')}"
+    if percent.min != top and low != high:
+        how += f" ({_n(percent.min)}% of the lowest, {_n(top)}% of the highest)"
     if step.frequency is Frequency.THRICE_WEEKLY:
         how += (
             f": one dose of {_span(*per_dose, ' mg')} on each of 3 days a week, not daily (the "
