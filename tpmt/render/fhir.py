@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from tpmt.models import GeneResult, Recommendation, Report
+from tpmt.render.dose_text import step_line
 from tpmt.render.text import alternative_line
 from tpmt.severity import governing
 from tpmt.vocab import Action, Gene, InputType, Phenotype
@@ -176,6 +177,8 @@ def _task_text(rec: Recommendation) -> str:
         text += " More severe possibilities: " + " | ".join(
             alternative_line(alt) for alt in rec.alternatives
         )
+    if rec.dose:
+        text += " Dose in mg: " + " | ".join(step_line(step) for step in rec.dose)
     return text
 
 
