@@ -399,3 +399,25 @@ def test_modified_bundled_dose_data_is_refused(tmp_path: Any) -> None:
 def test_shipped_dose_data_hash_matches_the_file() -> None:
     raw = (ROOT / "guidelines" / DOSE_DATA_ID / DOSE_FILE).read_bytes()
     assert content_hash({DOSE_FILE: raw}) == DOSE_DATA_SHA256[DOSE_DATA_ID]
+
+
+def test_http_interpret_with_dose_fields() -> None:
+    from fastapi.testclient import TestClient
+
+    from tpmt.service import create_app
+
+    client = TestClient(create_app())
+    body = {"tpmt": "*1/*3A", "drugs": ["aza"], "weight_kg": 70}
+    ok = client.post("/v1/interpret", json={**body, "indication": "renal-transplant-initial"})
+    assert ok.status_code == 200, ok.text
+    step = ok.json()["recommendations"][0]["dose"][0]
+    assert (step["mg_per_dose"], step["percent_of_standard"]) == (
+        {"min": 63.0, "max": 280.0},
+        {"min": 30, "max": 80},
+    )
+    assert ok.json()["dose"]["data"]["sha256"] == DOSE_DATA_SHA256[DOSE_DATA_ID]
+    bad = client.post("/v1/interpret", json={**body, "weight_kg": 401, "indication": "x"})
+    assert bad.status_code == 400
+    assert bad.json()["detail"].startswith("weight_kg is out of range; accepted:")
+    plain = client.post("/v1/interpret", json={"tpmt": "*1/*3A", "drugs": ["aza"]})
+    assert '"dose":' not in plain.text

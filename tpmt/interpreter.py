@@ -184,11 +184,13 @@ class Interpreter:
         guidelines: Iterable[str] | None = None,
         sample: str | None = None,
         dose: DoseRequest | None = None,
+        dose_names: Mapping[str, str] | None = None,
     ) -> Report:
         """Interpret one sample's typed results; the Report is immutable. With ``dose``
-        (tpmt.dose.dose_request) each dosing step of the dose's drug is also given in mg."""
+        (tpmt.dose.dose_request) each dosing step of the dose's drug is also given in mg;
+        ``dose_names`` are the option or field names its messages use."""
         report = self.compose(tpmt, nudt15, drugs, guidelines).report(sample)
-        return report if dose is None else with_dose(report, dose)
+        return report if dose is None else with_dose(report, dose, dose_names)
 
     def _composition(
         self,
