@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from tpmt.dose_schema import DOSE_FILE, load_dose_data
 from tpmt.guidelines import load_rule_set
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,17 @@ def module_text() -> str:
     """The module's source for the rule sets now in guidelines/."""
     folders = sorted(p for p in GUIDELINES.iterdir() if (p / "manifest.json").is_file())
     lines = [f'        "{p.name}": "{load_rule_set(p).sha256}",\n' for p in folders]
-    return HEADER + "".join(lines) + "    }\n)\n"
+    doses = sorted(p for p in GUIDELINES.iterdir() if (p / DOSE_FILE).is_file())
+    dose_lines = [f'        "{p.name}": "{load_dose_data(p, None).sha256}",\n' for p in doses]
+    return (
+        HEADER
+        + "".join(lines)
+        + "    }\n)\n"
+        + "\n# label dose data (tpmt/dose_schema.py), verified the same way\n"
+        + "DOSE_DATA_SHA256 = MappingProxyType(\n    {\n"
+        + "".join(dose_lines)
+        + "    }\n)\n"
+    )
 
 
 def main(argv: list[str]) -> int:

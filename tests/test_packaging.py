@@ -71,8 +71,10 @@ def test_wheel_bundles_every_rule_set_file_byte_for_byte(wheel: zipfile.ZipFile)
     sources = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
     bundled = [n for n in wheel.namelist() if n.startswith("tpmt/_guidelines/")]
     assert sorted(bundled) == sorted(f"tpmt/_guidelines/{name}" for name in sources)
-    # README.md + 3 rule sets x (manifest, 2 genes, 3 drugs, 2 allele definitions)
-    assert len(bundled) == 1 + 3 * 8
+    # README.md + 3 rule sets x (manifest, 2 genes, 3 drugs, 2 allele definitions) + the US
+    # label dose data (us-labels-2026/doses.json)
+    assert len(bundled) == 1 + 3 * 8 + 1
+    assert "tpmt/_guidelines/us-labels-2026/doses.json" in bundled
     for name, path in sources.items():
         assert wheel.read(f"tpmt/_guidelines/{name}") == path.read_bytes(), name
 

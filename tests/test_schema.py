@@ -162,6 +162,7 @@ def test_every_json_example_validates() -> None:
         "batch-compact": ("compact", 3),
         "call-genotype-table": ("call", 2),
         "lookup-json-mercaptopurine": ("report", 1),
+        "lookup-dose-mercaptopurine-poor": ("report", 1),
     }
 
 

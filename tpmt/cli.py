@@ -209,6 +209,40 @@ def lookup(
     ] = None,
     patient_ref: PatientRefOption = None,
     issued: IssuedOption = None,
+    weight_kg: Annotated[
+        str | None,
+        typer.Option(
+            "--weight-kg",
+            help="Body weight in kg (above 0, at most 400): give doses in mg too, with "
+            "--indication or --planned-dose.",
+        ),
+    ] = None,
+    height_cm: Annotated[
+        str | None,
+        typer.Option(
+            "--height-cm",
+            help="Height in cm (above 0, at most 250): body-surface area by Mosteller, for "
+            "doses and thresholds in mg/m2.",
+        ),
+    ] = None,
+    indication: Annotated[
+        str | None,
+        typer.Option(
+            "--indication",
+            help="Indication whose label standard dose is used: azathioprine "
+            "renal-transplant-initial, renal-transplant-maintenance, rheumatoid-arthritis, "
+            "other-nonmalignant; mercaptopurine all-maintenance, other-nonmalignant; "
+            "thioguanine acute-nonlymphocytic-leukemia.",
+        ),
+    ] = None,
+    planned_dose: Annotated[
+        str | None,
+        typer.Option(
+            "--planned-dose",
+            help="Planned standard dose in mg/day (above 0, at most 1000); overrides the "
+            "indication's standard dose.",
+        ),
+    ] = None,
 ) -> None:
     """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
     from tpmt.interpreter import interpreter_for
@@ -227,8 +261,13 @@ def lookup(
             else:
                 calls = read_outside_call(outside_call)
             given_tpmt, given_nudt15 = calls.get(Gene.TPMT), calls.get(Gene.NUDT15)
+        from tpmt.dose import dose_request
+
+        dose = dose_request(weight_kg, height_cm, indication, planned_dose)
         interpreter = interpreter_for(guidelines_dir)
-        return interpreter.interpret(given_tpmt, given_nudt15, _drug_list(drug), guideline)
+        return interpreter.interpret(
+            given_tpmt, given_nudt15, _drug_list(drug), guideline, dose=dose
+        )
 
     report = _run(work)
     if sample is not None:

@@ -219,6 +219,7 @@ def compose_report(
         recommendations=rows,
         trace=(*map(_STEP, genes_steps), *map(_STEP, row_steps)),
         warnings=warnings,
+        dose=None,
     )
 
 

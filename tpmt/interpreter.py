@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +44,7 @@ _TPMT, _NUDT15 = Gene.TPMT, Gene.NUDT15  # enum members, looked up once (hot pat
 
 if TYPE_CHECKING:  # variant calling is imported on first use: typed lookups start faster
     from tpmt.calling.caller import AlleleMatcher, GeneCall
+    from tpmt.dose import DoseRequest
 
 DRUG_NAMES = {
     "azathioprine": Drug.AZATHIOPRINE,
@@ -182,9 +183,14 @@ class Interpreter:
         drugs: Iterable[str] | None = None,
         guidelines: Iterable[str] | None = None,
         sample: str | None = None,
+        dose: DoseRequest | None = None,
+        dose_names: Mapping[str, str] | None = None,
     ) -> Report:
-        """Interpret one sample's typed results; the Report is immutable."""
-        return self.compose(tpmt, nudt15, drugs, guidelines).report(sample)
+        """Interpret one sample's typed results; the Report is immutable. With ``dose``
+        (tpmt.dose.dose_request) each dosing step of the dose's drug is also given in mg;
+        ``dose_names`` are the option or field names its messages use."""
+        report = self.compose(tpmt, nudt15, drugs, guidelines).report(sample)
+        return report if dose is None else with_dose(report, dose, dose_names)
 
     def _composition(
         self,
@@ -440,12 +446,22 @@ def interpreter_for(guidelines_dir: Path | None) -> Interpreter:
     return Interpreter(guidelines_dir, origin="user")
 
 
+def with_dose(report: Report, dose: DoseRequest, names: Mapping[str, str] | None = None) -> Report:
+    """The report with its dosing steps in mg (bundled label dose data, verified on first use);
+    ``names`` are the option or field names used in messages."""
+    from tpmt.dose import CLI_NAMES, apply_dose
+    from tpmt.dose_schema import bundled_dose_data
+
+    return apply_dose(report, dose, bundled_dose_data(), names or CLI_NAMES)
+
+
 def interpret(
     tpmt: str | None = None,
     nudt15: str | None = None,
     drugs: Iterable[str] | None = None,
     guidelines: Iterable[str] | None = None,
     sample: str | None = None,
+    dose: DoseRequest | None = None,
 ) -> Report:
     """Interpret TPMT and NUDT15 results (diplotypes or phenotypes) into an immutable Report."""
-    return default_interpreter().interpret(tpmt, nudt15, drugs, guidelines, sample)
+    return default_interpreter().interpret(tpmt, nudt15, drugs, guidelines, sample, dose)

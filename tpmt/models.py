@@ -13,8 +13,19 @@ from pydantic import (
 )
 
 from tpmt.frozen import FrozenJson, FrozenMap
-from tpmt.guideline_schema import DosingStep, Reference
-from tpmt.vocab import AlleleFunction, Classification, Drug, Gene, InputType, Phenotype, Source
+from tpmt.guideline_schema import DosingStep, Range, Reference
+from tpmt.vocab import (
+    Action,
+    AlleleFunction,
+    Classification,
+    Condition,
+    Drug,
+    Frequency,
+    Gene,
+    InputType,
+    Phenotype,
+    Source,
+)
 
 SCHEMA_VERSION: Literal[1] = 1
 M = TypeVar("M", bound=BaseModel)
@@ -170,6 +181,77 @@ class AdviceAlternative(ReportModel):
     more: int = Field(default=0, description="further diplotypes with the same outcome, not listed")
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+class MgRange(ReportModel):
+    """A dose in milligrams; ``min`` equals ``max`` for one value."""
+
+    min: float
+    max: float
+
+
+DoseStatus = Literal["computed", "no_reduction_needed", "not_applicable", "not_computed", "no_dose"]
+
+
+class StepDose(ReportModel):
+    """One dosing step of a recommendation in milligrams, or why there is no mg figure."""
+
+    condition: Condition
+    action: Action
+    status: DoseStatus = Field(
+        description="computed; no_reduction_needed (the standard dose is below the step's "
+        "threshold); not_applicable (the step is for the other condition); not_computed (an "
+        "input is missing); no_dose (not a dosing step, e.g. consider an alternative)"
+    )
+    percent_of_standard: Range | None
+    frequency: Frequency | None
+    mg_per_dose: MgRange | None
+    doses_per_week: int | None
+    mg_per_week: MgRange | None
+    rounded_mg_per_dose: MgRange | None
+    rounding: str | None = Field(description="how the dose was rounded to marketed strengths")
+    explanation: str
+
+
+class StandardDose(ReportModel):
+    """The standard (non-genetic) daily dose the guideline's percentages are taken of."""
+
+    mg_per_day: MgRange
+    basis: str = Field(description="how the mg/day figure was obtained")
+    indication: str | None
+    indication_name: str | None
+    condition: Condition | None
+    frequency: str | None
+    source: str = Field(description="label set id, revision, section, evidence; or the input")
+
+
+class DoseDataInfo(ReportModel):
+    """The identity of the label dose data used."""
+
+    id: str
+    title: str
+    version: str
+    date: str
+    sha256: str
+
+
+class DoseContext(ReportModel):
+    """The inputs and the standard dose behind every recommendation's ``dose``."""
+
+    drug: Drug
+    weight_kg: float
+    height_cm: float | None
+    bsa_m2: float | None
+    bsa_formula: str | None
+    planned_dose_mg_per_day: float | None
+    standard: StandardDose
+    strengths: str = Field(description="marketed strengths and the rounding step used")
+    data: DoseDataInfo
+    notes: tuple[str, ...]
+
+
 class Recommendation(ReportModel):
     """One guideline's advice for one drug."""
 
@@ -190,6 +272,11 @@ class Recommendation(ReportModel):
         default=(),
         description="more severe rows possible given phase, untested positions, low quality "
         "or unknown function (most severe first)",
+    )
+    dose: tuple[StepDose, ...] | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="only with dose inputs: each dosing step in mg (same order as dosing)",
     )
 
 
@@ -214,3 +301,9 @@ class Report(ReportModel):
     recommendations: tuple[Recommendation, ...]
     trace: tuple[TraceStep, ...]
     warnings: tuple[str, ...]
+    dose: DoseContext | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="only with dose inputs: weight, height, indication, the standard dose used "
+        "and the label dose data (id, version, sha256)",
+    )

@@ -12,3 +12,10 @@ BUNDLED_SHA256 = MappingProxyType(
         "dpwg-2025": "3bd8c4b8bcf0ded2a4c1729140724a6b93d38c7a3c74b85f394fd3433d66b14a",
     }
 )
+
+# label dose data (tpmt/dose_schema.py), verified the same way
+DOSE_DATA_SHA256 = MappingProxyType(
+    {
+        "us-labels-2026": "91bbfe60388eadadefc1d6e75ff7af3dc045daa8beece1d64f2dee53042937d5",
+    }
+)

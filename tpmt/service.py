@@ -12,6 +12,7 @@ import json
 import logging
 from array import array
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -24,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tpmt.batch import BatchRecord, Prepared, interpret_prepared
+from tpmt.dose import FIELD_NAMES, dose_request
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter
 from tpmt.models import Report
@@ -54,6 +56,21 @@ class InterpretRequest(BaseModel):
     nudt15: str | None = Field(default=None, max_length=200, examples=["*1/*3"])
     drugs: list[str] | None = Field(default=None, max_length=10, examples=[["mercaptopurine"]])
     guidelines: list[str] | None = Field(default=None, max_length=10, examples=[["cpic"]])
+    weight_kg: float | None = Field(
+        default=None, description="kg, above 0 and at most 400: doses in mg too", examples=[70]
+    )
+    height_cm: float | None = Field(
+        default=None, description="cm, above 0 and at most 250 (BSA by Mosteller)"
+    )
+    indication: str | None = Field(
+        default=None,
+        max_length=60,
+        description="label standard dose to use, e.g. renal-transplant-initial, all-maintenance",
+        examples=["renal-transplant-initial"],
+    )
+    planned_dose_mg: float | None = Field(
+        default=None, description="planned standard dose in mg/day; overrides the indication's"
+    )
 
 
 class FieldProblem(BaseModel):
@@ -251,8 +268,15 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
         if len(raw) > MAX_INTERPRET_BODY:
             raise HTTPException(413, f"request body over {MAX_INTERPRET_BODY:,} bytes")
         body = _interpret_request(raw)
+        dose = dose_request(
+            body.weight_kg, body.height_cm, body.indication, body.planned_dose_mg, FIELD_NAMES
+        )
         report = await run_in_threadpool(
-            engine.interpret, body.tpmt, body.nudt15, body.drugs, body.guidelines
+            partial(engine.interpret, dose=dose, dose_names=FIELD_NAMES),
+            body.tpmt,
+            body.nudt15,
+            body.drugs,
+            body.guidelines,
         )
         return Response(report.model_dump_json(), media_type="application/json")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from tpmt.errors import InputError
 from tpmt.models import GeneResult, Recommendation, Report, SiteEvidence
+from tpmt.render.dose_text import step_line
 from tpmt.render.text import alternative_line
 from tpmt.severity import governing
 from tpmt.vocab import Action, Gene, InputType, Phenotype
@@ -412,6 +413,8 @@ def _task_text(rec: Recommendation) -> str:
         text += " More severe possibilities: " + " | ".join(
             alternative_line(alt) for alt in rec.alternatives
         )
+    if rec.dose:
+        text += " Dose in mg: " + " | ".join(step_line(step) for step in rec.dose)
     return text
 
 

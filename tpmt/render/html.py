@@ -15,6 +15,7 @@ from typing import NamedTuple
 from tpmt.errors import InputError
 from tpmt.guideline_schema import DosingStep
 from tpmt.models import Alternative, GeneResult, GuidelineInfo, Recommendation, Report
+from tpmt.render.dose_text import context_lines, step_line
 from tpmt.render.text import SHORT, alternative_line, describe_step, gene_heading
 from tpmt.vocab import Action, Condition, Drug, InputType
 
@@ -232,7 +233,28 @@ def _action_cell(rows: Sequence[Recommendation]) -> str:
         f"{_badge(item.css, item.label)} <span class='dose'>{escape(item.doses)}</span>"
         f"{flag if number == len(items) else ''}</div>"
         for number, item in enumerate(items, 1)
+    ) + _mg_lines(rows)
+
+
+def _mg_lines(rows: Sequence[Recommendation]) -> str:
+    """The dose in mg of each step that has one (or says why not), under the actions."""
+    lines = [
+        step_line(step)
+        for rec in rows
+        for step in rec.dose or ()
+        if step.status in ("computed", "no_reduction_needed", "not_computed")
+    ]
+    return "".join(
+        f"<div class='act small'><b>mg:</b> {escape(line)}</div>" for line in dict.fromkeys(lines)
     )
+
+
+def _dose_context(report: Report) -> str:
+    """Page one: the inputs, standard dose and its source behind the mg figures."""
+    if report.dose is None:
+        return ""
+    lines = "".join(f"<li>{escape(line)}</li>" for line in context_lines(report.dose))
+    return f"<h2>Dose in mg: {escape(report.dose.drug)}</h2><ul class='small'>{lines}</ul>"
 
 
 def _summary_drugs(report: Report) -> str:
@@ -299,6 +321,7 @@ def _page_one(report: Report, generated: str) -> str:
         + _summary_genes(report)
         + "<h2>Dosing actions</h2>"
         + _summary_drugs(report)
+        + _dose_context(report)
         + warnings
         + _legend()
         + _sign_out()

@@ -14,8 +14,15 @@ _NAMES = tuple(Report.model_fields)
 _AT = _NAMES.index("sample")
 
 
+_OMITTED_IF_NONE = frozenset({"dose"})  # optional sections, absent (as in model_dump_json)
+
+
 def _fields(report: Report, names: tuple[str, ...]) -> str:
-    return ",".join(f'"{name}":{to_json(getattr(report, name)).decode()}' for name in names)
+    return ",".join(
+        f'"{name}":{to_json(value).decode()}'
+        for name in names
+        if (value := getattr(report, name)) is not None or name not in _OMITTED_IF_NONE
+    )
 
 
 class ReportJson:

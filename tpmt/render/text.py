@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from tpmt.guideline_schema import DosingStep, Range, Reference
 from tpmt.models import AdviceAlternative, AlternativeCause, GeneResult, Recommendation, Report
 from tpmt.render.cells import printable
+from tpmt.render.dose_text import context_lines, step_line
 from tpmt.vocab import Action, Condition, Gene, Phenotype
 
 WIDTH = 100
@@ -202,6 +203,8 @@ def _recommendation_lines(rec: Recommendation) -> list[str]:
         lines += _wrap("Implication: " + implication, "    ", 2)
     for warning in rec.warnings:
         lines += _wrap("! " + warning, "    ", 2)
+    for dose in rec.dose or ():
+        lines += _wrap("Dose: " + step_line(dose), "    ", 6)
     if rec.alternatives:
         lines.append("    More severe advice the evidence leaves possible:")
         for alt in rec.alternatives:
@@ -228,6 +231,9 @@ def render_report(report: Report, explain: bool = False) -> str:
         if rec.drug != current:
             current = rec.drug
             lines += ["", rec.drug.value.capitalize()]
+            if report.dose is not None and report.dose.drug is rec.drug:
+                lines.append("  Dose in mg")
+                lines += [w for line in context_lines(report.dose) for w in _wrap(line, "    ", 2)]
         lines += _recommendation_lines(rec)
     lines += ["", "References"]
     seen: list[str] = []
