@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from functools import lru_cache
 
 from tpmt.compact import short_dosing
 from tpmt.guideline_schema import DosingStep
@@ -51,7 +52,8 @@ UNCOMPARED_ACTIONS = frozenset({"monitor"})
 DosingKey = tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]
 
 
-def dosing_key(summary: Iterable[str]) -> DosingKey:
+@lru_cache(maxsize=4_096)
+def dosing_key(summary: tuple[str, ...]) -> DosingKey:
     """What short-form dosing steps ask for, per condition, and the thresholds they apply from
     (equal keys: the same dosing however it is split into steps)."""
     asks: dict[str, set[str]] = {condition: set() for condition in CONDITIONS}

@@ -31,6 +31,7 @@ from tpmt.records import ChangeRecord
 from tpmt.rows import read_rows
 from tpmt.vocab import Drug, Gene, InputType, Phenotype
 
+Resolver = Callable[[str], tuple[str, ...] | None]  # rule id → its dosing (None: unknown)
 RECALL_NOTE = (
     "called from variant data: re-run from the stored call (the allele definitions of the "
     "time); run tpmt call on the original file to apply new definitions"
@@ -235,6 +236,7 @@ class Reinterpreter:
         self.interpreter = interpreter
         self.target: RuleSet = interpreter.library.get(target)
         self.source = self.target.source.value
+        self._resolvers: dict[tuple[str, str], Resolver | None] = {}
 
     def stored(self, stored: Stored) -> list[ChangeRecord]:
         """The changes for one stored ok record (error records for what cannot be re-run)."""
@@ -276,7 +278,10 @@ class Reinterpreter:
             report = self._rerun(stored, inputs)
         except TpmtError as exc:
             return [_record(base, "error", note=f"cannot re-run under {self.target.id}: {exc}")]
-        resolve = self._resolver(before_id, stored.rule_sets[before_id])
+        key = (before_id, stored.rule_sets[before_id])
+        if key not in self._resolvers:
+            self._resolvers[key] = self._resolver(*key)
+        resolve = self._resolvers[key]
         before = snapshot(stored.record, self.source, before_id, stored.compact, resolve)
         after = snapshot(_report_json(report), self.source, self.target.id, False)
         if stored.compact and resolve is None:
@@ -305,9 +310,7 @@ class Reinterpreter:
         record["status"] = "ok"
         return self.stored(read_stored(line, record))
 
-    def _resolver(
-        self, rule_set_id: str, sha256: str
-    ) -> Callable[[str], tuple[str, ...] | None] | None:
+    def _resolver(self, rule_set_id: str, sha256: str) -> Resolver | None:
         """Rule id → its dosing, from the library's copy of a stored rule set (if the same)."""
         try:
             rule_set = self.interpreter.library.get(rule_set_id)
@@ -316,6 +319,7 @@ class Reinterpreter:
         if not rule_set.sha256.startswith(sha256):
             return None
 
+        @cache
         def resolve(rule_id: str) -> tuple[str, ...] | None:
             found = rule_set.recommendation_rules.get(_local(rule_id))
             if found is None:
