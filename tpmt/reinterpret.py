@@ -546,8 +546,10 @@ def _stored_line(number: int, raw: bytes, reinterpreter: Reinterpreter) -> list[
         return [_record(base, "error", note=f"line {number} is not valid JSON")]
     if not isinstance(record, dict):
         return [_record(base, "error", note=f"line {number} is not a JSON object")]
+    if isinstance(record.get("sample"), str) and record["sample"]:
+        base["sample"] = record["sample"]
     if record.get("status") == "error":
-        sample = str(record.get("sample") or base["sample"])
+        sample = str(base["sample"])
         message = str(record.get("message") or "no message")
         return [
             _record(
