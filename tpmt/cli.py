@@ -658,9 +658,19 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
+class GuidelinesFormat(StrEnum):
+    """Output formats of ``tpmt guidelines`` (tsv: with --diff only)."""
+
+    text = "text"
+    json = "json"
+    tsv = "tsv"
+
+
 @app.command()
 def guidelines(
-    output_format: ListingFormatOption = ListingFormat.text,
+    output_format: Annotated[
+        GuidelinesFormat, typer.Option("--format", "-f", help="Output format (tsv: --diff only).")
+    ] = GuidelinesFormat.text,
     guidelines_dir: GuidelinesDirOption = None,
     rule: Annotated[
         str | None,
@@ -670,12 +680,29 @@ def guidelines(
             "cpic-2025:mercaptopurine.IM-IM.",
         ),
     ] = None,
+    diff: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--diff",
+            metavar="OLD NEW",
+            help="Show what differs between two rule sets, e.g. --diff cpic-2018 cpic-2025: "
+            "every diplotype whose phenotype differs and every drug × phenotype pair whose "
+            "dosing or strength differs.",
+        ),
+    ] = None,
 ) -> None:
     """List the rule sets with versions, sources and content hashes (or one rule: --rule)."""
     from tpmt.interpreter import interpreter_for
     from tpmt.render.listing import render_guidelines, render_rule
 
-    as_json = output_format is ListingFormat.json
+    if diff is not None:
+        if rule is not None:
+            raise typer.BadParameter("give --diff or --rule, not both", param_hint="--diff")
+        _echo(_run(lambda: _guidelines_diff(guidelines_dir, diff, output_format)), nl=False)
+        return
+    if output_format is GuidelinesFormat.tsv:
+        raise typer.BadParameter("--format tsv needs --diff", param_hint="--format")
+    as_json = output_format is GuidelinesFormat.json
 
     def work() -> str:
         library = interpreter_for(guidelines_dir).library
@@ -722,6 +749,8 @@ class RecordKind(StrEnum):
     rule = "rule"
     alleles = "alleles"
     health = "health"
+    reinterpret = "reinterpret"
+    guidelines_diff = "guidelines-diff"
 
 
 @app.command()
@@ -736,7 +765,8 @@ def schema(
             "report or an error record); compact: a line of --compact output (a compact record "
             "or an error record); guidelines, rule, alleles: tpmt guidelines/guidelines "
             "--rule/alleles --format json (guidelines: also GET /v1/guidelines); health: GET "
-            "/healthz.",
+            "/healthz; reinterpret: a line of tpmt reinterpret --format jsonl; guidelines-diff: "
+            "tpmt guidelines --diff OLD NEW --format json.",
         ),
     ] = RecordKind.report,
 ) -> None:
@@ -744,6 +774,161 @@ def schema(
     from tpmt.records import record_schema
 
     _echo(json.dumps(record_schema(record.value), indent=2, sort_keys=True))
+
+
+def _guidelines_diff(
+    guidelines_dir: Path | None, names: tuple[str, str], output_format: GuidelinesFormat
+) -> str:
+    """``tpmt guidelines --diff OLD NEW`` in the format asked for."""
+    from tpmt.guideline_diff import guideline_diff
+    from tpmt.interpreter import interpreter_for
+    from tpmt.render.changes import render_diff_json, render_diff_text, render_diff_tsv
+
+    found = guideline_diff(interpreter_for(guidelines_dir), *names)
+    if output_format is GuidelinesFormat.json:
+        return render_diff_json(found)
+    if output_format is GuidelinesFormat.tsv:
+        return render_diff_tsv(found)
+    return render_diff_text(found)
+
+
+class ChangesFormat(StrEnum):
+    """Output formats of ``tpmt reinterpret``."""
+
+    tsv = "tsv"
+    jsonl = "jsonl"
+    html = "html"
+
+
+CHANGES_EXIT = 6  # tpmt reinterpret: something changed (3 wins when a sample also failed)
+
+
+@app.command()
+def reinterpret(
+    input_file: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT",
+            help="Stored results (JSON lines of tpmt batch or tpmt call, full or --compact), "
+            "or a batch input file (TSV, CSV or JSONL, as tpmt batch reads; needs --from); "
+            "- reads stdin.",
+        ),
+    ],
+    guideline: Annotated[
+        str,
+        typer.Option(
+            "--guideline", "-g", help="The rule set to re-interpret under, e.g. cpic-2025."
+        ),
+    ],
+    from_guideline: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Batch input only: the rule set the results were reported under, e.g. "
+            "cpic-2018 (stored results name their own).",
+        ),
+    ] = None,
+    drug: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drug", "-d", help="Batch input only: drugs for rows without a drugs column."
+        ),
+    ] = None,
+    guidelines_dir: GuidelinesDirOption = None,
+    output_format: Annotated[
+        ChangesFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ChangesFormat.tsv,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write here instead of stdout (complete or not at all)."
+        ),
+    ] = None,
+    generated: Annotated[
+        str | None,
+        typer.Option("--generated", help="Date printed on the HTML list (default: today)."),
+    ] = None,
+) -> None:
+    """Re-run results under a newer rule set and list what changed, per sample.
+
+    Exit 0: nothing changed; 6: something changed; 3: a sample could not be re-interpreted
+    (also when others changed: every change is still listed).
+    """
+    import datetime
+
+    from tpmt.interpreter import interpreter_for
+    from tpmt.reinterpret import (
+        Reinterpreter,
+        first_line,
+        is_stored_results,
+        reinterpret_rows,
+        reinterpret_stored,
+    )
+    from tpmt.render.changes import Tally, render_changes
+
+    path = _run(lambda: _stdin_copy() if input_file == "-" else Path(input_file))
+    if output is not None:
+        _run(lambda: refuse_same_file(output, [path]))
+
+    def open_input() -> IO[bytes]:
+        try:
+            return open(path, "rb")
+        except OSError as exc:
+            raise InputError(f"cannot read {input_file!r}: {exc.strerror}") from None
+
+    handle = _run(open_input)
+    with handle:
+        head = _run(lambda: first_line(handle))
+        stored = not head.strip() or is_stored_results(head)
+        if stored and from_guideline is not None:
+            raise typer.BadParameter(
+                "--from is for batch input files; stored results name their rule sets",
+                param_hint="--from",
+            )
+        if not stored and from_guideline is None:
+            raise typer.BadParameter(
+                f"{Path(input_file).name} is not stored results (JSON lines of tpmt batch or "
+                "tpmt call); for a batch input file give --from RULE_SET, the rule set its "
+                "results were reported under",
+                param_hint="--from",
+            )
+        interpreter = _run(lambda: interpreter_for(guidelines_dir))
+        reinterpreter = _run(lambda: Reinterpreter(interpreter, guideline))
+        if from_guideline is not None:
+            before = _run(lambda: interpreter.library.get(from_guideline))
+            if before.source is not reinterpreter.target.source:
+                raise typer.BadParameter(
+                    f"--from {before.id} is a {before.source} rule set and --guideline "
+                    f"{reinterpreter.target.id} a {reinterpreter.target.source} one; compare "
+                    "rule sets of one source",
+                    param_hint="--from",
+                )
+            samples = _run(
+                lambda: reinterpret_rows(
+                    handle, input_file, reinterpreter, before.id, _drug_list(drug)
+                )
+            )
+        else:
+            samples = reinterpret_stored(handle, reinterpreter)
+        _long_run()
+        tally = Tally()
+        when = generated or datetime.date.today().isoformat()
+
+        def write_all(target: IO[str]) -> None:
+            for chunk in render_changes(samples, output_format.value, tally, when):
+                target.write(chunk)
+
+        _run(lambda: _write_output(output, write_all))
+    typer.echo(f"tpmt: reinterpret: {tally.summary()}", err=True)
+    if tally.failed:
+        typer.echo(
+            f"tpmt: error: {tally.failed} of {tally.samples} samples could not be "
+            "re-interpreted (their error rows say why)",
+            err=True,
+        )
+        raise typer.Exit(InputError.exit_code)
+    if tally.changed:
+        raise typer.Exit(CHANGES_EXIT)
 
 
 def main() -> None:

@@ -19,6 +19,12 @@ from tpmt.vocab import Classification, Drug, Gene, Phenotype
 
 __all__ = [
     "AllelesListing",
+    "CHANGE_TYPES",
+    "ChangeRecord",
+    "DiffPhenotype",
+    "DiffRecommendation",
+    "DiffRow",
+    "GuidelineDiff",
     "BatchLine",
     "BatchReport",
     "CallLine",
@@ -83,6 +89,89 @@ class AllelesListing(ReportModel):
     )
 
 
+ChangeType = Literal[
+    "phenotype",
+    "advice",
+    "phenotype_advice",
+    "strength",
+    "alternative",
+    "alternative_advice",
+    "unchanged",
+    "error",
+]
+CHANGE_TYPES: tuple[ChangeType, ...] = ChangeType.__args__  # type: ignore[attr-defined]
+
+
+class ChangeRecord(ReportModel):
+    """One change found by ``tpmt reinterpret`` (a line of its --format jsonl output)."""
+
+    sample: str
+    line: int = Field(description="the input line the sample came from (1-based)")
+    change_type: ChangeType = Field(
+        description="phenotype: a gene's phenotype changed; advice: a drug's dosing changed with "
+        "the same phenotypes (advice-only); phenotype_advice: a drug's dosing changed because a "
+        "phenotype did; strength: only the recommendation's classification changed; "
+        "alternative: the phenotype of another possible diplotype changed (or it appeared or "
+        "went away); alternative_advice: the more severe advice those possibilities lead to "
+        "changed; unchanged: nothing changed (note says whether the rule set was the same); "
+        "error: the sample could not be re-interpreted (note says why)"
+    )
+    gene: Gene | None = None
+    drug: Drug | None = None
+    tpmt: str | None = Field(default=None, description="the TPMT result that was re-run")
+    nudt15: str | None = Field(default=None, description="the NUDT15 result that was re-run")
+    before: str | None = None
+    after: str | None = None
+    guideline_before: str | None = None
+    guideline_after: str | None = None
+    rule_before: str | None = Field(default=None, description="rule id of the row before")
+    rule_after: str | None = Field(default=None, description="rule id of the row after")
+    note: str | None = None
+
+
+class DiffPhenotype(ReportModel):
+    """A diplotype whose phenotype differs between two rule sets."""
+
+    gene: Gene
+    diplotype: str
+    before: str = Field(description="the phenotype, or 'not defined' (an allele is not named)")
+    after: str
+    functions_before: str | None
+    functions_after: str | None
+
+
+class DiffRow(ReportModel):
+    """One side of a differing recommendation: its rows (one, or one per gene for DPWG)."""
+
+    rule_ids: tuple[str, ...]
+    strength: tuple[Classification | None, ...]
+    dosing: tuple[tuple[str, ...], ...] = Field(
+        description="per row: the dosing steps in short form, without the [note] marker"
+    )
+
+
+class DiffRecommendation(ReportModel):
+    """A phenotype pair whose recommendation for a drug differs between two rule sets."""
+
+    drug: Drug
+    lookup: FrozenMap[Gene, Phenotype]
+    differs: tuple[Literal["dosing", "strength"], ...]
+    before: DiffRow
+    after: DiffRow
+
+
+class GuidelineDiff(ReportModel):
+    """``tpmt guidelines --diff A B --format json``: what differs between two rule sets."""
+
+    before: GuidelineInfo
+    after: GuidelineInfo
+    phenotypes: tuple[DiffPhenotype, ...]
+    recommendations: tuple[DiffRecommendation, ...]
+    counts: FrozenMap[str, int] = Field(
+        description="differing entries per gene (phenotypes) and per drug (recommendations)"
+    )
+
+
 class Health(ReportModel):
     """GET /healthz."""
 
@@ -102,6 +191,8 @@ _TYPES: dict[str, tuple[Any, str]] = {  # kind → (type, title)
     "rule": (RuleRecord, ""),
     "alleles": (AllelesListing, ""),
     "health": (Health, ""),
+    "reinterpret": (ChangeRecord, ""),
+    "guidelines-diff": (GuidelineDiff, ""),
 }
 
 
