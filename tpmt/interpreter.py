@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ from tpmt.vocab import Drug, Gene, Phenotype
 _TPMT, _NUDT15 = Gene.TPMT, Gene.NUDT15  # enum members, looked up once (hot paths)
 
 if TYPE_CHECKING:  # variant calling is imported on first use: typed lookups start faster
+    from tpmt.activity import ActivityReading
     from tpmt.calling.caller import AlleleMatcher, GeneCall
 
 DRUG_NAMES = {
@@ -116,6 +118,7 @@ class Interpreter:
         )
         self._matchers: Memo[str, dict[Gene, AlleleMatcher]] = Memo("allele matchers", 64)
         self._origin_notes: Memo[tuple[str, ...], tuple[str, ...]] = Memo("origin notes", 64)
+        self._activity: Memo[tuple[object, ...], GeneFragment] = Memo("TPMT with activity", 4_096)
 
     def rule_sets(self, names: Iterable[str] | None) -> list[RuleSet]:
         """Resolve ids/aliases to rule sets: CPIC first, at most one per source."""
@@ -182,9 +185,33 @@ class Interpreter:
         drugs: Iterable[str] | None = None,
         guidelines: Iterable[str] | None = None,
         sample: str | None = None,
+        activity: ActivityReading | None = None,
     ) -> Report:
         """Interpret one sample's typed results; the Report is immutable."""
+        if activity is not None:
+            selection = self.selection(drugs, guidelines)
+            return self.compose_activity(selection, tpmt, nudt15, activity).report(sample)
         return self.compose(tpmt, nudt15, drugs, guidelines).report(sample)
+
+    def compose_activity(
+        self, selection: Selection, tpmt: str | None, nudt15: str | None, activity: ActivityReading
+    ) -> Composition:
+        """``compose_selected`` with a measured TPMT activity (see tpmt.activity)."""
+        from tpmt.activity import activity_outcome
+
+        def build() -> GeneFragment:
+            gene_input = parse_gene_input(tpmt, _TPMT)
+            if isinstance(gene_input, NotTested):
+                return self.gene_fragment(activity_outcome(activity), selection)
+            self._check_alleles(gene_input, selection.rule_sets)
+            outcome = typed_outcome(gene_input, tpmt, selection.rule_sets)
+            return self.gene_fragment(replace(outcome, activity=activity), selection)
+
+        one = self._activity.get((tpmt, activity, selection.serial), build)
+        two = self._spelled.peek((_NUDT15, nudt15, selection.serial)) or self._spelling(
+            _NUDT15, nudt15, selection
+        )
+        return self._composition(selection, one, two)
 
     def _composition(
         self,

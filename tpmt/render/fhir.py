@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from tpmt.models import GeneResult, Recommendation, Report
+from tpmt.render.activity import activity_summary
 from tpmt.render.text import alternative_line
 from tpmt.severity import governing
 from tpmt.vocab import Action, Gene, InputType, Phenotype
@@ -105,6 +106,9 @@ def _gene_observation(
         resource["subject"] = subject
     if result.warnings or result.limitations:
         resource["note"] = [{"text": w} for w in [*result.limitations, *result.warnings]]
+    if result.activity is not None:  # a measured TPMT activity: a note (no IG profile used)
+        notes = [activity_summary(result.activity), result.activity.caveat]
+        resource["note"] = [{"text": n} for n in notes] + resource.get("note", [])
     return {"fullUrl": key, "resource": resource}
 
 
