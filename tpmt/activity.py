@@ -209,7 +209,7 @@ def _warnings(
     if only:
         return (
             f"TPMT phenotype from erythrocyte TPMT activity {reading.described()}; no TPMT "
-            f"genotype was given. {CPIC_CAVEAT}",
+            "genotype was given.",
             *note,
         )
     found: dict[str, list[Source]] = {}
@@ -219,7 +219,7 @@ def _warnings(
             text = (
                 f"{label} gives {by_genotype}; the phenotype follows erythrocyte TPMT activity "
                 f"{reading.described()}, as CPIC suggests measuring activity when the TPMT "
-                f"phenotype cannot be assigned from the genotype. {CPIC_CAVEAT}"
+                "phenotype cannot be assigned from the genotype."
             )
         elif use != "both":
             text = _discordance(reading, label, use, by_genotype)

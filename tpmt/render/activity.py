@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from tpmt.models import ActivityResult
 
-_USE = {
-    "activity": "the activity (the more severe result)",
-    "genotype": "the genotype (the more severe result)",
-    "both": "genotype and activity (they agree)",
-}
+_USE = {"activity": "the activity", "genotype": "the genotype", "both": "both (they agree)"}
 
 
 def activity_summary(activity: ActivityResult) -> str:
@@ -19,14 +15,19 @@ def activity_summary(activity: ActivityResult) -> str:
         f"({activity.range_bounds}) by {lab} → {activity.phenotype}"
     )
     if activity.genotype_phenotype is None:
-        return f"{head}; no genotype given, the recommendations follow the activity"
+        return f"{head}; no genotype given: the recommendations follow the activity"
     uses = set(activity.used.values())
     if len(uses) == 1:
         followed = _USE[next(iter(uses))]
     else:
         followed = ", ".join(f"{s}: {_USE[u]}" for s, u in activity.used.items())
-    state = "DISCORDANT with" if activity.discordant else "concordant with"
-    return f"{head}; {state} the genotype; the recommendations follow {followed}"
+    if activity.discordant:
+        state = "DISCORDANT with the genotype: the recommendations follow the more severe"
+    elif "activity" in uses:
+        state = "the genotype gives no phenotype to compare: the recommendations follow"
+    else:
+        state = "concordant with the genotype: the recommendations follow"
+    return f"{head}; {state}, {followed}"
 
 
 def activity_cell(activity: ActivityResult | None) -> str:

@@ -107,7 +107,7 @@ def _gene_cells(result: GeneResult, source: Source) -> str:
 
 def _warnings_cell(result: GeneResult) -> str:
     if result.activity is not None:  # a measured TPMT activity: summarised before the warnings
-        notes = (activity_summary(result.activity), *result.warnings)
+        notes = (activity_summary(result.activity), result.activity.caveat, *result.warnings)
         return _cell(" | ".join(notes))
     return _cell(" | ".join(result.warnings))
 
