@@ -365,3 +365,15 @@ def test_service_reads_the_activity_with_the_server_lab_ranges(
     without = TestClient(create_app(interpreter)).post("/v1/interpret", json=body)
     assert without.status_code == 400
     assert "lab-ranges" in without.json()["detail"]
+
+
+def test_a_high_activity_is_normal_metabolizer_with_the_labs_note(
+    interpreter: Interpreter, arup: LabRanges
+) -> None:
+    tpmt = report(interpreter, "*1/*1", "50.0 U/mL RBC", arup).genes["TPMT"]
+    assert tpmt.phenotype == {"CPIC": "Normal Metabolizer"}
+    assert tpmt.activity is not None and tpmt.activity.range == "high"
+    assert tpmt.warnings == (
+        "TPMT activity: above the lab's normal range; CPIC defines no TPMT phenotype above "
+        "Normal Metabolizer, so the Normal Metabolizer recommendations apply",
+    )

@@ -3,10 +3,11 @@
 The policy, as data below: an activity gives a TPMT phenotype by the lab's own ranges; with a
 genotype too, the more severe of the two phenotypes (``SEVERITY``) enters the engine as a
 reported phenotype, the other is kept as an alternative, and a discordance is a warning naming
-the causes to consider. CPIC states no rule for genotype/activity discordance (not found in
-the CPIC 2018 text or its updates; see docs/activity.md), so tpmt takes the more severe one,
-as it does for every other uncertainty. A genotype that gives no phenotype (Indeterminate, No
-Result) is resolved by the activity, as CPIC suggests for an Indeterminate TPMT result.
+the causes to consider. No guideline rule for genotype/activity discordance was found (none
+in what could be read of CPIC 2018 and its updates; README, "TPMT enzyme activity"), so tpmt
+takes the more severe one, as it does for every other uncertainty. A genotype that gives no
+phenotype (Indeterminate, No Result) is resolved by the activity, as CPIC suggests for an
+Indeterminate TPMT result.
 """
 
 from __future__ import annotations

@@ -473,6 +473,8 @@ def interpret(
     drugs: Iterable[str] | None = None,
     guidelines: Iterable[str] | None = None,
     sample: str | None = None,
+    activity: ActivityReading | None = None,
 ) -> Report:
-    """Interpret TPMT and NUDT15 results (diplotypes or phenotypes) into an immutable Report."""
-    return default_interpreter().interpret(tpmt, nudt15, drugs, guidelines, sample)
+    """Interpret TPMT and NUDT15 results (diplotypes or phenotypes) into an immutable Report;
+    ``activity``: a TPMT activity from ``tpmt.activity.parse_activity`` (see tpmt.lab_ranges)."""
+    return default_interpreter().interpret(tpmt, nudt15, drugs, guidelines, sample, activity)
