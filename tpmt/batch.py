@@ -82,7 +82,12 @@ def interpret_prepared(
     default_drugs = None if drugs is None else tuple(drugs)
     compose = engine.compose_selected
     default: Selection | None = None
-    for number, sample, tpmt, nudt15, drug_cell, error, *activity in rows:
+    for row in rows:
+        activity = None
+        if len(row) == 6:  # the common row, unpacked without building a list
+            number, sample, tpmt, nudt15, drug_cell, error = row
+        else:
+            number, sample, tpmt, nudt15, drug_cell, error, activity = row
         if error is not None:
             yield BatchRecord(number, sample, None, error)
             continue
@@ -94,7 +99,7 @@ def interpret_prepared(
                 default = default or engine.selection(default_drugs, guideline_list)
                 selection = default
             if activity:
-                reading = parse_activity(activity[0], lab_ranges)
+                reading = parse_activity(activity, lab_ranges)
                 result = engine.compose_activity(selection, tpmt, nudt15, reading)
             else:
                 result = compose(selection, tpmt, nudt15)
