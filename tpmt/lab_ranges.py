@@ -139,9 +139,13 @@ def parse_lab_ranges(text: str, name: str, kind: Literal["toml", "json"]) -> Lab
     try:
         return LabRanges.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors()
+        if len(errors) > 1:  # a bad range also empties the list: name the range's problem only
+            errors = [e for e in errors if e["type"] != "too_short"] or errors
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
-            for err in exc.errors()[:5]
+            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: "
+            + err["msg"].removeprefix("Value error, ")
+            for err in errors[:5]
         )
         raise InputError(f"lab ranges {name}: {problems}") from None
 
