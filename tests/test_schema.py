@@ -165,6 +165,7 @@ def test_every_json_example_validates() -> None:
             assert problems(kind, text) == [], (example.name, text[:200])
         checked[example.name] = (kind, len(lines))
     assert checked == {
+        "activity-only": ("report", 1),
         "batch-compact": ("compact", 3),
         "call-genotype-table": ("call", 2),
         "lookup-json-mercaptopurine": ("report", 1),
@@ -208,6 +209,17 @@ def _commands(tmp_path: Path) -> list[list[str]]:
         ["lookup", "--tpmt", "Indeterminate", "--guideline", "cpic-2018", "--format", "json"],
         ["lookup", "--nudt15", "PM", "--guidelines-dir", guides, "--format", "json"],
         ["lookup", "--tpmt", "PM", "--explain", "--sample", "S", "--format", "json"],
+        [
+            "lookup",
+            "--tpmt",
+            "*1/*1",
+            "--tpmt-activity",
+            "12 U/mL RBC",
+            "--lab-ranges",
+            str(ROOT / "examples" / "activity-discordant" / "arup-0092066.toml"),
+            "--format",
+            "json",
+        ],
         ["guidelines", "--format", "json"],
         ["guidelines", "--format", "json", "--guidelines-dir", guides],
         ["guidelines", "--rule", "cpic-2025:mercaptopurine.IM-IM", "--format", "json"],

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from tpmt.activity import parse_activity
 from tpmt.compose import Composition, Selection
 from tpmt.errors import TpmtError
 from tpmt.interpreter import Interpreter, default_interpreter
+from tpmt.lab_ranges import LabRanges
 from tpmt.models import Report
 from tpmt.rows import Prepared, prepare_row, read_rows
 
@@ -53,14 +55,16 @@ def interpret_many(
     guidelines: Iterable[str] | None = None,
     drugs: Iterable[str] | None = None,
     interpreter: Interpreter | None = None,
+    lab_ranges: LabRanges | None = None,
 ) -> Iterator[BatchRecord]:
     """Interpret rows lazily; a bad row becomes an error record, never an exception or a gap.
 
     Each row is a mapping with ``sample_id`` (or ``sample``/``id``), ``tpmt``, ``nudt15`` and
-    optionally ``drugs`` (list or comma-separated); keys are case-insensitive.
+    optionally ``drugs`` (list or comma-separated) and ``tpmt_activity`` (value and unit, read
+    against ``lab_ranges``); keys are case-insensitive.
     """
     prepared = (prepare_row(number, row) for number, row in enumerate(rows, start=1))
-    return interpret_prepared(prepared, guidelines, drugs, interpreter)
+    return interpret_prepared(prepared, guidelines, drugs, interpreter, lab_ranges)
 
 
 def interpret_prepared(
@@ -68,14 +72,22 @@ def interpret_prepared(
     guidelines: Iterable[str] | None = None,
     drugs: Iterable[str] | None = None,
     interpreter: Interpreter | None = None,
+    lab_ranges: LabRanges | None = None,
 ) -> Iterator[BatchRecord]:
-    """The engine of interpret_many: each row composed from the interpreter's memoised parts."""
+    """The engine of interpret_many: each row composed from the interpreter's memoised parts.
+
+    A row with a TPMT activity (a seventh item) is read against ``lab_ranges``."""
     engine = interpreter or default_interpreter()
     guideline_list = None if guidelines is None else tuple(guidelines)
     default_drugs = None if drugs is None else tuple(drugs)
     compose = engine.compose_selected
     default: Selection | None = None
-    for number, sample, tpmt, nudt15, drug_cell, error in rows:
+    for row in rows:
+        activity = None
+        if len(row) == 6:  # the common row, unpacked without building a list
+            number, sample, tpmt, nudt15, drug_cell, error = row
+        else:
+            number, sample, tpmt, nudt15, drug_cell, error, activity = row
         if error is not None:
             yield BatchRecord(number, sample, None, error)
             continue
@@ -86,7 +98,11 @@ def interpret_prepared(
             else:
                 default = default or engine.selection(default_drugs, guideline_list)
                 selection = default
-            result = compose(selection, tpmt, nudt15)
+            if activity:
+                reading = parse_activity(activity, lab_ranges)
+                result = engine.compose_activity(selection, tpmt, nudt15, reading)
+            else:
+                result = compose(selection, tpmt, nudt15)
         except TpmtError as exc:
             yield BatchRecord(number, sample, None, str(exc))
         else:

@@ -18,6 +18,7 @@ from tpmt.output import atomic_output, refuse_same_file
 
 if TYPE_CHECKING:
     from tpmt.batch import BatchRecord
+    from tpmt.lab_ranges import LabRanges
     from tpmt.models import Report
     from tpmt.render.fhir import BundleOptions
 
@@ -80,6 +81,24 @@ def _drug_list(values: list[str] | None) -> list[str] | None:
 
 
 FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
+LabRangesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--lab-ranges",
+        help="Your lab's TPMT activity reference ranges (TOML or JSON: lab, unit, ranges → "
+        "phenotype); needed with a TPMT activity. tpmt ships none (an ARUP example is in "
+        "examples/activity-discordant/).",
+    ),
+]
+
+
+def _lab_ranges(path: Path | None) -> LabRanges | None:
+    """The lab ranges file, loaded (InputError, exit 3, when it cannot be used)."""
+    if path is None:
+        return None
+    from tpmt.lab_ranges import load_lab_ranges
+
+    return load_lab_ranges(path)
 
 
 class ListingFormat(StrEnum):
@@ -243,6 +262,16 @@ def lookup(
             "indication's standard dose.",
         ),
     ] = None,
+    tpmt_activity: Annotated[
+        str | None,
+        typer.Option(
+            "--tpmt-activity",
+            help="Erythrocyte TPMT activity with its unit, e.g. '15.2 U/mL RBC' (needs "
+            "--lab-ranges). With --tpmt the more severe phenotype of the two is used and a "
+            "discordance is flagged.",
+        ),
+    ] = None,
+    lab_ranges: LabRangesOption = None,
 ) -> None:
     """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
     from tpmt.interpreter import interpreter_for
@@ -265,8 +294,13 @@ def lookup(
 
         dose = dose_request(weight_kg, height_cm, indication, planned_dose)
         interpreter = interpreter_for(guidelines_dir)
+        activity = None
+        if tpmt_activity is not None:
+            from tpmt.activity import parse_activity
+
+            activity = parse_activity(tpmt_activity, _lab_ranges(lab_ranges))
         return interpreter.interpret(
-            given_tpmt, given_nudt15, _drug_list(drug), guideline, dose=dose
+            given_tpmt, given_nudt15, _drug_list(drug), guideline, dose=dose, activity=activity
         )
 
     report = _run(work)
@@ -462,8 +496,12 @@ def batch(
     ] = False,
     patient_ref: PatientRefOption = None,
     issued: IssuedOption = None,
+    lab_ranges: LabRangesOption = None,
 ) -> None:
-    """Interpret a file of samples: one record per input row, in order (exit 3 if any failed)."""
+    """Interpret a file of samples: one record per input row, in order (exit 3 if any failed).
+
+    A tpmt_activity column (value and unit, e.g. 15.2 U/mL RBC) is read with --lab-ranges.
+    """
     import contextlib
 
     from tpmt.batch import interpret_prepared, read_rows
@@ -483,13 +521,18 @@ def batch(
     _one_patient_per_sample(patient_ref, False)
     if output is not None and input_file != "-":
         _run(lambda: refuse_same_file(output, [Path(input_file)]))
+    ranges = _run(lambda: _lab_ranges(lab_ranges))
     source = _run(open_input)
     _long_run()
     counts = {"rows": 0, "failed": 0}
     with source as handle:  # type: ignore[attr-defined]
         rows = _run(lambda: read_rows(handle, input_file))
         records = interpret_prepared(
-            rows, guideline, _drug_list(drug), _run(lambda: interpreter_for(guidelines_dir))
+            rows,
+            guideline,
+            _drug_list(drug),
+            _run(lambda: interpreter_for(guidelines_dir)),
+            ranges,
         )
 
         def counted() -> Iterator[BatchRecord]:
@@ -637,6 +680,7 @@ def serve(
     max_body: Annotated[
         int, typer.Option(help="Largest request body in bytes (413 above).")
     ] = 64_000_000,
+    lab_ranges: LabRangesOption = None,
 ) -> None:
     """Run the HTTP service (needs the optional extra: pip install 'tpmt\\[service]')."""
     try:
@@ -648,7 +692,8 @@ def serve(
         raise typer.Exit(3) from None
     from tpmt.interpreter import default_interpreter
 
-    application = create_app(_run(default_interpreter), max_body)
+    ranges = _run(lambda: _lab_ranges(lab_ranges))
+    application = create_app(_run(default_interpreter), max_body, ranges)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(
         f"tpmt: serving on http://{shown}:{port} (API docs: http://{shown}:{port}/docs); "

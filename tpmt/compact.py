@@ -22,6 +22,7 @@ from tpmt.models import (
     Report,
     ReportModel,
 )
+from tpmt.render.activity import activity_cell
 from tpmt.vocab import Action, Classification, Gene, Phenotype, Source
 
 HASH_DIGITS = 16
@@ -50,6 +51,11 @@ class CompactGene(ReportModel):
     alternatives: tuple[CompactAlternative, ...] = ()
     warnings: tuple[str, ...] = ()
     limitations: tuple[str, ...] = ()
+    activity: str | None = Field(
+        default=None,
+        description="TPMT with a measured activity: value, unit, lab range → phenotype "
+        "(discordant); the full report's genes.TPMT.activity has the details",
+    )
 
 
 class CompactRecommendation(ReportModel):
@@ -139,6 +145,7 @@ def compact_gene(result: GeneResult) -> CompactGene:
         ),
         warnings=result.warnings,
         limitations=result.limitations,
+        activity=activity_cell(result.activity) or None,
     )
 
 

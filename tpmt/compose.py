@@ -150,14 +150,28 @@ def gene_fragment(
     rule_sets = selection.rule_sets
     phenotypes = [gene_phenotype(rs, outcome, phenotype_of) for rs in rule_sets]
     alternatives = all_alternatives(outcome, rule_sets, phenotype_of)
+    activity = None
+    if outcome.activity is not None:  # a measured TPMT activity: see tpmt/activity.py
+        from tpmt.activity import apply_activity
+
+        activity = apply_activity(outcome, outcome.activity, rule_sets, phenotypes)
+        phenotypes, alternatives = activity.phenotypes, alternatives + activity.alternatives
     result = gene_result(outcome, rule_sets, phenotypes, alternatives)
+    if activity is not None:
+        result = activity.annotate(result)
     evaluations = []
     steps: list[TraceStep] = []
-    for rule_set, chosen in zip(rule_sets, phenotypes, strict=True):
+    for n, (rule_set, chosen) in enumerate(zip(rule_sets, phenotypes, strict=True)):
         gene_input = outcome.gene_input
         if chosen.phenotype is not chosen.engine_phenotype:
             gene_input = PhenotypeInput(outcome.gene, chosen.phenotype)
-            steps.append(gate_step(rule_set, outcome.gene, chosen, outcome.untested_panel))
+            if activity is None:
+                steps.append(gate_step(rule_set, outcome.gene, chosen, outcome.untested_panel))
+        if activity is not None:  # the genotype's own steps, then the activity's
+            if gene_input is not outcome.gene_input:
+                genotype = evaluator.gene(rule_set, outcome.gene_input)
+                steps += trace_steps(rule_set, genotype.firings, ())
+            steps += activity.steps[n]
         evaluation = evaluator.gene(rule_set, gene_input)
         steps += trace_steps(rule_set, evaluation.firings, ())
         evaluations.append(evaluation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ from tpmt.vocab import Drug, Gene, Phenotype
 _TPMT, _NUDT15 = Gene.TPMT, Gene.NUDT15  # enum members, looked up once (hot paths)
 
 if TYPE_CHECKING:  # variant calling is imported on first use: typed lookups start faster
+    from tpmt.activity import ActivityReading
     from tpmt.calling.caller import AlleleMatcher, GeneCall
     from tpmt.dose import DoseRequest
 
@@ -117,6 +119,7 @@ class Interpreter:
         )
         self._matchers: Memo[str, dict[Gene, AlleleMatcher]] = Memo("allele matchers", 64)
         self._origin_notes: Memo[tuple[str, ...], tuple[str, ...]] = Memo("origin notes", 64)
+        self._activity: Memo[tuple[object, ...], GeneFragment] = Memo("TPMT with activity", 4_096)
 
     def rule_sets(self, names: Iterable[str] | None) -> list[RuleSet]:
         """Resolve ids/aliases to rule sets: CPIC first, at most one per source."""
@@ -185,12 +188,38 @@ class Interpreter:
         sample: str | None = None,
         dose: DoseRequest | None = None,
         dose_names: Mapping[str, str] | None = None,
+        activity: ActivityReading | None = None,
     ) -> Report:
         """Interpret one sample's typed results; the Report is immutable. With ``dose``
         (tpmt.dose.dose_request) each dosing step of the dose's drug is also given in mg;
-        ``dose_names`` are the option or field names its messages use."""
-        report = self.compose(tpmt, nudt15, drugs, guidelines).report(sample)
+        ``dose_names`` are the option or field names its messages use. ``activity``: a TPMT
+        activity (tpmt.activity.parse_activity)."""
+        if activity is not None:
+            selection = self.selection(drugs, guidelines)
+            report = self.compose_activity(selection, tpmt, nudt15, activity).report(sample)
+        else:
+            report = self.compose(tpmt, nudt15, drugs, guidelines).report(sample)
         return report if dose is None else with_dose(report, dose, dose_names)
+
+    def compose_activity(
+        self, selection: Selection, tpmt: str | None, nudt15: str | None, activity: ActivityReading
+    ) -> Composition:
+        """``compose_selected`` with a measured TPMT activity (see tpmt.activity)."""
+        from tpmt.activity import activity_outcome
+
+        def build() -> GeneFragment:
+            gene_input = parse_gene_input(tpmt, _TPMT)
+            if isinstance(gene_input, NotTested):
+                return self.gene_fragment(activity_outcome(activity), selection)
+            self._check_alleles(gene_input, selection.rule_sets)
+            outcome = typed_outcome(gene_input, tpmt, selection.rule_sets)
+            return self.gene_fragment(replace(outcome, activity=activity), selection)
+
+        one = self._activity.get((tpmt, activity, selection.serial), build)
+        two = self._spelled.peek((_NUDT15, nudt15, selection.serial)) or self._spelling(
+            _NUDT15, nudt15, selection
+        )
+        return self._composition(selection, one, two)
 
     def _composition(
         self,
@@ -462,6 +491,10 @@ def interpret(
     guidelines: Iterable[str] | None = None,
     sample: str | None = None,
     dose: DoseRequest | None = None,
+    activity: ActivityReading | None = None,
 ) -> Report:
-    """Interpret TPMT and NUDT15 results (diplotypes or phenotypes) into an immutable Report."""
-    return default_interpreter().interpret(tpmt, nudt15, drugs, guidelines, sample, dose)
+    """Interpret TPMT and NUDT15 results (diplotypes or phenotypes) into an immutable Report;
+    ``activity``: a TPMT activity from ``tpmt.activity.parse_activity`` (see tpmt.lab_ranges)."""
+    return default_interpreter().interpret(
+        tpmt, nudt15, drugs, guidelines, sample, dose=dose, activity=activity
+    )

@@ -89,10 +89,12 @@ class AlleleCall(ReportModel):
     function: FrozenMap[Source, AlleleFunction]
 
 
-Basis = Literal["phase", "untested", "low_quality", "unknown_function"]
+Basis = Literal["phase", "untested", "low_quality", "unknown_function", "activity", "genotype"]
 BASIS_DESCRIPTION = (
     "why it cannot be excluded: unknown phase, untested positions, a call that failed quality "
-    "but showed a non-reference allele, or an allele of unknown function"
+    "but showed a non-reference allele, or an allele of unknown function; with a TPMT "
+    "activity: the phenotype by the activity (activity) or by the genotype (genotype) that the "
+    "recommendation did not follow"
 )
 
 
@@ -140,6 +142,33 @@ class CallEvidence(ReportModel):
     )
 
 
+ActivityUse = Literal["activity", "genotype", "both"]
+
+
+class ActivityResult(ReportModel):
+    """An erythrocyte TPMT activity, its phenotype by the lab's ranges, and how it was used."""
+
+    value: float
+    unit: str
+    range: str = Field(description="the lab range the value falls in, e.g. low")
+    range_bounds: str = Field(description="that range's bounds, e.g. 17 ≤ x ≤ 23.9")
+    phenotype: Phenotype = Field(description="the phenotype the lab range stands for")
+    lab: str
+    test: str | None
+    assay: str | None
+    ranges_source: str = Field(description="where the lab ranges come from (the user's file)")
+    genotype_phenotype: FrozenMap[Source, Phenotype] | None = Field(
+        description="the phenotype by the genotype (or the phenotype given); null: activity only"
+    )
+    used: FrozenMap[Source, ActivityUse] = Field(
+        description="what each rule set's recommendations follow: the activity, the genotype "
+        "(the more severe of the two), or both (they agree)"
+    )
+    discordant: bool = Field(description="genotype and activity give phenotypes that differ")
+    note: str | None = Field(description="the lab range's note, from the lab ranges file")
+    caveat: str
+
+
 class GeneResult(ReportModel):
     """What tpmt made of one gene's input."""
 
@@ -157,6 +186,11 @@ class GeneResult(ReportModel):
     )
     limitations: tuple[str, ...] = Field(
         default=(), description="what was not tested or could not be used, in words"
+    )
+    activity: ActivityResult | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="TPMT only, with a measured erythrocyte TPMT activity (absent otherwise)",
     )
 
 

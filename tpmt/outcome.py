@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tpmt.guidelines import RuleSet
 from tpmt.models import Basis, CallEvidence
 from tpmt.parse import DiplotypeInput, GeneInput, NotTested, PhenotypeInput
 from tpmt.vocab import Gene, InputType
+
+if TYPE_CHECKING:
+    from tpmt.activity import ActivityReading
 
 Diplotype = tuple[str, str]
 
@@ -43,6 +47,7 @@ class GeneOutcome:
     limitations: tuple[str, ...] = ()
     evidence: CallEvidence | None = None
     phase_note: str | None = None  # a typed diplotype's look-alike note, completed per rule set
+    activity: ActivityReading | None = None  # a measured TPMT activity (see tpmt.activity)
 
 
 def _resolved(rule_set: RuleSet, gene: Gene, allele: str) -> str:

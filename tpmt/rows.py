@@ -19,11 +19,16 @@ from tpmt.parse import shown
 SAMPLE_KEYS = ("sample_id", "sample", "id")
 GENE_FIELDS = ("tpmt", "nudt15")
 DRUG_KEYS = ("drugs", "drug")
-ROW_FIELDS = frozenset((*SAMPLE_KEYS, *GENE_FIELDS, *DRUG_KEYS))
+ACTIVITY_FIELD = "tpmt_activity"  # erythrocyte TPMT activity with its unit, e.g. "15.2 U/mL RBC"
+ROW_FIELDS = frozenset((*SAMPLE_KEYS, *GENE_FIELDS, *DRUG_KEYS, ACTIVITY_FIELD))
 MAX_LINE = 1 << 20  # characters (bytes) in one input line
 MAX_NUMBER_DIGITS = 50  # a longer JSON integer is refused, not converted
-# number, sample, tpmt, nudt15, drugs cell, error found while reading
-Prepared = tuple[int, str, str | None, str | None, Any, str | None]
+# number, sample, tpmt, nudt15, drugs cell, error found while reading[, TPMT activity text]
+# (the seventh item only on a row that gives a TPMT activity)
+Prepared = (
+    tuple[int, str, str | None, str | None, Any, str | None]
+    | tuple[int, str, str | None, str | None, Any, str | None, str]
+)
 
 csv.field_size_limit(MAX_LINE)
 
@@ -52,10 +57,11 @@ def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prep
     keys = [h.strip().lower() for h in header]
     _check_header(name, keys)
     sample_column = next((keys.index(k) for k in SAMPLE_KEYS if k in keys), None)
-    if sample_column is None or not ({"tpmt", "nudt15"} & set(keys)):
+    if sample_column is None or not ({"tpmt", "nudt15", ACTIVITY_FIELD} & set(keys)):
         raise InputError(
             f"{name}: the header needs a sample_id (or sample, id) column and a tpmt and/or "
-            f"nudt15 column; found columns: {', '.join(repr(k) for k in keys[:20])}"
+            f"nudt15 column (or tpmt_activity); found columns: "
+            f"{', '.join(repr(k) for k in keys[:20])}"
         )
     columns = (
         sample_column,
@@ -63,7 +69,8 @@ def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prep
         keys.index("nudt15") if "nudt15" in keys else None,
         next((keys.index(k) for k in DRUG_KEYS if k in keys), None),
     )
-    return _delimited(lines, delimiter, len(keys), columns)
+    activity_at = keys.index(ACTIVITY_FIELD) if ACTIVITY_FIELD in keys else None
+    return _delimited(lines, delimiter, len(keys), columns, activity_at)
 
 
 def delimiter_of(header: str) -> str:
@@ -168,6 +175,7 @@ def _delimited(
     delimiter: str,
     width: int,
     columns: tuple[int, int | None, int | None, int | None],
+    activity_at: int | None = None,
 ) -> Iterator[Prepared]:
     sample_at, tpmt_at, nudt15_at, drug_at = columns
     for number, line in lines:
@@ -189,7 +197,7 @@ def _delimited(
             yield (number, named or f"line {number}", None, None, None, message)
             continue
         sample = cells[sample_at].strip()
-        yield (
+        row: Prepared = (
             number,
             sample or f"line {number}",
             cells[tpmt_at].strip() or None if tpmt_at is not None else None,
@@ -197,6 +205,8 @@ def _delimited(
             cells[drug_at].strip() or None if drug_at is not None else None,
             None,
         )
+        activity = cells[activity_at].strip() if activity_at is not None else ""
+        yield (*row, activity) if activity else row
 
 
 def _jsonl(
@@ -311,10 +321,25 @@ def checked_row(
         problems.append(
             f"field {drug_field!r} must be a list of drug names or a comma-separated string"
         )
+    activity = _activity_text(fields.get(ACTIVITY_FIELD), problems)
     label = sample or f"{kind} {place}"
     if problems:
         return (number, label, None, None, None, f"{kind} {place}: " + "; ".join(problems))
+    if activity:
+        return (number, label, tpmt, nudt15, drugs, None, activity)
     return (number, label, tpmt, nudt15, drugs, None)
+
+
+def _activity_text(value: Any, problems: list[str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(
+            f"field {ACTIVITY_FIELD!r} must be a string: the value with its unit, "
+            "e.g. '15.2 U/mL RBC'"
+        )
+        return None
+    return value.strip() or None
 
 
 def _gene_text(value: Any, field: str, problems: list[str]) -> str | None:

@@ -24,10 +24,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tpmt.activity import parse_activity
 from tpmt.batch import BatchRecord, Prepared, interpret_prepared
 from tpmt.dose import FIELD_NAMES, dose_request
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter
+from tpmt.lab_ranges import LabRanges
 from tpmt.models import Report
 from tpmt.records import BatchLine, CompactLine, GuidelineEntry, Health
 from tpmt.render.batch import Pieces, compact_line, error_line, ok_line
@@ -70,6 +72,13 @@ class InterpretRequest(BaseModel):
     )
     planned_dose_mg: float | None = Field(
         default=None, description="planned standard dose in mg/day; overrides the indication's"
+    )
+    tpmt_activity: str | None = Field(
+        default=None,
+        max_length=80,
+        description="erythrocyte TPMT activity with its unit, read against the lab ranges the "
+        "server was started with (tpmt serve --lab-ranges FILE); 400 without them",
+        examples=["15.2 U/mL RBC"],
     )
 
 
@@ -198,8 +207,13 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": data})
 
 
-def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_MAX_BODY) -> Any:
-    """The FastAPI application (OpenAPI at /openapi.json, docs at /docs)."""
+def create_app(
+    interpreter: Interpreter | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    lab_ranges: LabRanges | None = None,
+) -> Any:
+    """The FastAPI application (OpenAPI at /openapi.json, docs at /docs); ``lab_ranges``
+    reads the tpmt_activity of a request or batch row (none: such a request is refused)."""
     from tpmt import __version__
     from tpmt.interpreter import default_interpreter
 
@@ -271,8 +285,11 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
         dose = dose_request(
             body.weight_kg, body.height_cm, body.indication, body.planned_dose_mg, FIELD_NAMES
         )
+        activity = None
+        if body.tpmt_activity is not None:
+            activity = parse_activity(body.tpmt_activity, lab_ranges)
         report = await run_in_threadpool(
-            partial(engine.interpret, dose=dose, dose_names=FIELD_NAMES),
+            partial(engine.interpret, dose=dose, dose_names=FIELD_NAMES, activity=activity),
             body.tpmt,
             body.nudt15,
             body.drugs,
@@ -315,7 +332,7 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
         raw = await request.body()
         content_type = request.headers.get("content-type", "")
         rows = await run_in_threadpool(_batch_rows, raw, content_type)
-        records = _answered(rows, engine)
+        records = _answered(rows, engine, lab_ranges)
         return StreamingResponse(_record_chunks(records, compact), media_type="application/json")
 
     return BodyLimit(app, max_body)
@@ -355,7 +372,9 @@ def _utf8(raw: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _answered(rows: Iterator[Prepared], engine: Interpreter) -> Iterator[BatchRecord]:
+def _answered(
+    rows: Iterator[Prepared], engine: Interpreter, lab_ranges: LabRanges | None = None
+) -> Iterator[BatchRecord]:
     """interpret_prepared, but a row that fails with an unexpected exception (a bug) gets an
     error record and the rows after it are still interpreted."""
     current: Prepared | None = None
@@ -369,7 +388,7 @@ def _answered(rows: Iterator[Prepared], engine: Interpreter) -> Iterator[BatchRe
 
     while True:
         try:
-            for record in interpret_prepared(tracked(), interpreter=engine):
+            for record in interpret_prepared(tracked(), interpreter=engine, lab_ranges=lab_ranges):
                 answered = record.row
                 yield record
             return

@@ -94,3 +94,4 @@ class InputType(StrEnum):
     PHENOTYPE = "phenotype"
     NOT_TESTED = "not_tested"
     VARIANTS = "variants"
+    ACTIVITY = "activity"  # TPMT: an erythrocyte activity alone (no genotype)

@@ -23,6 +23,7 @@ from tpmt.compact import compact_gene, compact_guidelines, compact_recommendatio
 from tpmt.compose import Composition, GeneFragment, Selection
 from tpmt.guideline_schema import DosingStep
 from tpmt.models import GeneResult, Recommendation, Report
+from tpmt.render.activity import activity_summary
 from tpmt.render.cells import tsv_cell as _cell
 from tpmt.render.report_json import ReportJson
 from tpmt.render.text import alternative_line, causes_text, outcome_text
@@ -109,6 +110,9 @@ def _gene_cells(result: GeneResult, source: Source) -> str:
 
 
 def _warnings_cell(result: GeneResult) -> str:
+    if result.activity is not None:  # a measured TPMT activity: summarised before the warnings
+        notes = (activity_summary(result.activity), result.activity.caveat, *result.warnings)
+        return _cell(" | ".join(notes))
     return _cell(" | ".join(result.warnings))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from tpmt.errors import InputError
 from tpmt.models import GeneResult, Recommendation, Report, SiteEvidence
+from tpmt.render.activity import activity_summary
 from tpmt.render.dose_text import step_line
 from tpmt.render.text import alternative_line
 from tpmt.severity import governing
@@ -344,12 +345,17 @@ def _phenotype_observations(
                 valueString=f"{concept['text']} ({', '.join(bodies)})",
             ),
         ]
+        given = f"{gene.value} phenotype given as input; no genotype reported"
+        notes = [given] if result.activity is None else []
+        if result.activity is not None:  # a measured TPMT activity: its summary and caveat
+            notes = [activity_summary(result.activity), result.activity.caveat]
         if sources:
             resource = entries.observation(
                 "therapeutic-implication",
                 _coding(TBD, "therapeutic-implication"),
                 derivedFrom=[{"reference": url} for url in sources],
                 component=components,
+                **({"note": [{"text": n} for n in notes]} if result.activity else {}),
             )
         else:
             resource = entries.observation(
@@ -357,7 +363,7 @@ def _phenotype_observations(
                 _coding(LOINC, "53040-2", "Genetic variation's effect on drug metabolism"),
                 valueCodeableConcept=concept,
                 component=[components[0], components[2]],
-                note=[{"text": f"{gene.value} phenotype given as input; no genotype reported"}],
+                note=[{"text": n} for n in notes],
             )
         urls[phenotype] = entries.add(resource)
     return urls

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from tpmt.errors import InputError
 from tpmt.guideline_schema import DosingStep
 from tpmt.models import Alternative, GeneResult, GuidelineInfo, Recommendation, Report
+from tpmt.render.activity import activity_cell, activity_summary
 from tpmt.render.dose_text import context_lines, step_line
 from tpmt.render.text import SHORT, alternative_line, describe_step, gene_heading
 from tpmt.vocab import Action, Condition, Drug, InputType
@@ -198,6 +199,8 @@ def _gene_flags(result: GeneResult) -> str:
         flags.append("phenotype given (not genotyped here)")
     if result.presumptive:
         flags.append("<b>presumptive</b>: rests on untested positions")
+    if result.activity is not None:
+        flags.append(f"<b>activity</b> {escape(activity_cell(result.activity))}")
     changing = [a for a in result.alternatives if a.phenotype != result.phenotype]
     if result.alternatives:
         flags.append(
@@ -371,7 +374,11 @@ def _gene_details(gene: str, result: GeneResult) -> str:
     for allele in result.alleles:
         functions = "; ".join(f"{s}: {f}" for s, f in allele.function.items())
         parts.append(f"<li>Allele {escape(allele.name)}: {escape(functions)}</li>")
-    parts.append(f"<li>Phenotype: {_phenotypes(result).replace('<br>', '; ')}</li></ul>")
+    parts.append(f"<li>Phenotype: {_phenotypes(result).replace('<br>', '; ')}</li>")
+    if result.activity is not None:
+        parts.append(f"<li>{escape(activity_summary(result.activity))}</li>")
+        parts.append(f"<li>{escape(result.activity.caveat)}</li>")
+    parts.append("</ul>")
     if result.alternatives:
         parts.append(
             "<table class='small'><colgroup><col style='width:25%'><col style='width:35%'>"

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from tpmt.guideline_schema import DosingStep, Range, Reference
 from tpmt.models import AdviceAlternative, AlternativeCause, GeneResult, Recommendation, Report
+from tpmt.render.activity import activity_summary
 from tpmt.render.cells import printable
 from tpmt.render.dose_text import context_lines, step_line
 from tpmt.vocab import Action, Condition, Gene, Phenotype
@@ -119,6 +120,9 @@ def _gene_lines(gene: Gene, result: GeneResult) -> list[str]:
         lines += _wrap(functions, " " * 10)
     phenotypes = " · ".join(f"{source} {phen}" for source, phen in result.phenotype.items())
     lines.append(" " * 10 + phenotypes)
+    if result.activity is not None:
+        lines += _wrap(activity_summary(result.activity), " " * 10, 2)
+        lines += _wrap(result.activity.caveat, " " * 10, 2)
     for alt in result.alternatives:
         if alt.basis == "untested":
             continue
