@@ -13,7 +13,7 @@ import logging
 from array import array
 from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +25,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tpmt.batch import BatchRecord, Prepared, interpret_prepared
+from tpmt.comed import FIELD_NAMES as COMED_FIELD_NAMES
+from tpmt.comed import apply_safety
 from tpmt.dose import FIELD_NAMES, dose_request
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter
@@ -70,6 +72,17 @@ class InterpretRequest(BaseModel):
     )
     planned_dose_mg: float | None = Field(
         default=None, description="planned standard dose in mg/day; overrides the indication's"
+    )
+    comed: list[Annotated[str, Field(max_length=60)]] | None = Field(
+        default=None,
+        max_length=10,
+        description="co-medications (allopurinol, febuxostat): the labels' statements beside "
+        "the genotype advice, never combined; drugs not listed are not checked",
+        examples=[["allopurinol"]],
+    )
+    monitoring: bool = Field(
+        default=False,
+        description="add the label's monitoring schedule and the guideline's time to steady state",
     )
 
 
@@ -278,6 +291,7 @@ def create_app(interpreter: Interpreter | None = None, max_body: int = DEFAULT_M
             body.drugs,
             body.guidelines,
         )
+        report = apply_safety(report, body.comed, body.monitoring, COMED_FIELD_NAMES)
         return Response(report.model_dump_json(), media_type="application/json")
 
     @app.post(
