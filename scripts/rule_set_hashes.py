@@ -48,7 +48,7 @@ def module_text() -> str:
         + "DOSE_DATA_SHA256 = MappingProxyType(\n    {\n"
         + "".join(dose_lines)
         + "    }\n)\n"
-        + "\n# label co-medication and monitoring data (tpmt/safety_schema.py), verified the same way\n"
+        + "\n# label co-medication and monitoring data (tpmt/safety_schema.py), same check\n"
         + "SAFETY_DATA_SHA256 = MappingProxyType(\n    {\n"
         + "".join(safety_lines)
         + "    }\n)\n"

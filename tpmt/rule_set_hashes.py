@@ -20,7 +20,7 @@ DOSE_DATA_SHA256 = MappingProxyType(
     }
 )
 
-# label co-medication and monitoring data (tpmt/safety_schema.py), verified the same way
+# label co-medication and monitoring data (tpmt/safety_schema.py), same check
 SAFETY_DATA_SHA256 = MappingProxyType(
     {
         "us-labels-2026": "68da3209872e5467f2b0456324a61988794a4633d75df010da70f1f115562d80",
