@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 import pytest
+from test_fhir_profiles import check_bundle
 from typer.testing import CliRunner
 
-from test_fhir_profiles import check_bundle
 from tpmt.cli import app
 
 runner = CliRunner()

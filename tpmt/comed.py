@@ -235,7 +235,7 @@ def with_safety(
         checked=tuple(c.id for c in data.comedications),
         notes=tuple(notes),
         data=SafetyDataInfo(
-            id=data.id,
+            id=f"{data.id}/safety",
             title=data.title,
             version=data.version,
             date=data.date,
@@ -253,8 +253,8 @@ def with_safety(
                 f"label, {NOT_VERIFIED}): no dose is given; the standard dose shown is the "
                 "label's dose without the co-medication, not a dose for this patient."
             )
-            notes = (warning, *report.dose.notes)
-            update["dose"] = report.dose.model_copy(update={"notes": notes})
+            dose_notes = (warning, *report.dose.notes)
+            update["dose"] = report.dose.model_copy(update={"notes": dose_notes})
     return report.model_copy(update=update)
 
 

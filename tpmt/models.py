@@ -304,7 +304,7 @@ class Monitoring(ReportModel):
 class SafetyDataInfo(ReportModel):
     """The identity of the label co-medication and monitoring data used."""
 
-    id: str
+    id: str = Field(description="the label data's id and file, e.g. us-labels-2026/safety")
     title: str
     version: str
     date: str

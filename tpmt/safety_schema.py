@@ -43,8 +43,9 @@ class Comedication(StrictModel):
 
 
 class Sourced(StrictModel):
-    """What every label statement carries: label, section, evidence and what was checked."""
+    """What every label statement carries: id, label, section, evidence and what was checked."""
 
+    id: str = Field(pattern=LOCAL_ID_PATTERN)
     label: str
     section: str | None
     evidence: Evidence
@@ -54,7 +55,6 @@ class Sourced(StrictModel):
 class Interaction(Sourced):
     """What the labels say about one thiopurine given with one co-medication."""
 
-    id: str = Field(pattern=LOCAL_ID_PATTERN)
     drug: Drug
     comed: str
     effect: Effect
@@ -65,7 +65,6 @@ class Interaction(Sourced):
 class MonitoringEntry(Sourced):
     """One monitoring schedule of a thiopurine's label."""
 
-    id: str = Field(pattern=LOCAL_ID_PATTERN)
     drug: Drug
     tests: str
     schedule: str
