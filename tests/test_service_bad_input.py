@@ -537,7 +537,14 @@ def test_openapi_lists_every_status_with_the_error_body(client: TestClient) -> N
     problem = spec["components"]["schemas"]["FieldProblem"]
     assert set(problem["properties"]) == {"loc", "msg", "type"}  # no "input"
     body = spec["paths"]["/v1/interpret"]["post"]["requestBody"]["content"][JSON]["schema"]
-    assert set(body["properties"]) == {"tpmt", "nudt15", "drugs", "guidelines"}
+    assert set(body["properties"]) == {"tpmt", "nudt15", "drugs", "guidelines"} | {
+        "weight_kg",  # dose inputs
+        "height_cm",
+        "indication",
+        "planned_dose_mg",
+        "comed",  # co-medication and monitoring
+        "monitoring",
+    }
 
 
 def test_the_error_body_of_a_413_from_the_size_guard(interpreter: Interpreter) -> None:
