@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tpmt.dose_schema import DOSE_FILE, load_dose_data
 from tpmt.guidelines import load_rule_set
+from tpmt.safety_schema import SAFETY_FILE, load_safety_data
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDELINES = ROOT / "guidelines"
@@ -37,6 +38,8 @@ def module_text() -> str:
     lines = [f'        "{p.name}": "{load_rule_set(p).sha256}",\n' for p in folders]
     doses = sorted(p for p in GUIDELINES.iterdir() if (p / DOSE_FILE).is_file())
     dose_lines = [f'        "{p.name}": "{load_dose_data(p, None).sha256}",\n' for p in doses]
+    safety = sorted(p for p in GUIDELINES.iterdir() if (p / SAFETY_FILE).is_file())
+    safety_lines = [f'        "{p.name}": "{load_safety_data(p, None).sha256}",\n' for p in safety]
     return (
         HEADER
         + "".join(lines)
@@ -44,6 +47,10 @@ def module_text() -> str:
         + "\n# label dose data (tpmt/dose_schema.py), verified the same way\n"
         + "DOSE_DATA_SHA256 = MappingProxyType(\n    {\n"
         + "".join(dose_lines)
+        + "    }\n)\n"
+        + "\n# label co-medication and monitoring data (tpmt/safety_schema.py), same check\n"
+        + "SAFETY_DATA_SHA256 = MappingProxyType(\n    {\n"
+        + "".join(safety_lines)
         + "    }\n)\n"
     )
 

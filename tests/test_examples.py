@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from conftest import ROOT
 from tpmt.cli import app
 from tpmt.guidelines import GuidelineLibrary
-from tpmt.rule_set_hashes import DOSE_DATA_SHA256
+from tpmt.rule_set_hashes import DOSE_DATA_SHA256, SAFETY_DATA_SHA256
 from tpmt.vocab import Gene
 
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "args").is_file())
@@ -68,6 +68,7 @@ def test_example(
         for name, text in outputs.items():
             (example / name).write_text(text)
     live = {**live_hashes, **DOSE_DATA_SHA256}  # label dose data is hashed the same way
+    live |= {f"{key}/safety": value for key, value in SAFETY_DATA_SHA256.items()}  # and safety
     for name, text in outputs.items():
         assert misprinted_hashes(text, live) == [], f"{example.name}/{name}: stale hash"
         expected = without_hashes((example / name).read_text())

@@ -72,8 +72,8 @@ def test_wheel_bundles_every_rule_set_file_byte_for_byte(wheel: zipfile.ZipFile)
     bundled = [n for n in wheel.namelist() if n.startswith("tpmt/_guidelines/")]
     assert sorted(bundled) == sorted(f"tpmt/_guidelines/{name}" for name in sources)
     # README.md + 3 rule sets x (manifest, 2 genes, 3 drugs, 2 allele definitions) + the US
-    # label dose data (us-labels-2026/doses.json)
-    assert len(bundled) == 1 + 3 * 8 + 1
+    # label dose data (us-labels-2026/doses.json) and label safety data (safety.json)
+    assert len(bundled) == 1 + 3 * 8 + 2
     assert "tpmt/_guidelines/us-labels-2026/doses.json" in bundled
     for name, path in sources.items():
         assert wheel.read(f"tpmt/_guidelines/{name}") == path.read_bytes(), name

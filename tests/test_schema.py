@@ -170,6 +170,7 @@ def test_every_json_example_validates() -> None:
         "call-genotype-table": ("call", 2),
         "lookup-json-mercaptopurine": ("report", 1),
         "lookup-dose-mercaptopurine-poor": ("report", 1),
+        "lookup-comed-febuxostat-dose": ("report", 1),
     }
 
 

@@ -547,6 +547,8 @@ def test_openapi_lists_every_status_with_the_error_body(client: TestClient) -> N
         "height_cm",
         "indication",
         "planned_dose_mg",
+        "comed",
+        "monitoring",
     }
 
 

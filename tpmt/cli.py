@@ -272,6 +272,22 @@ def lookup(
         ),
     ] = None,
     lab_ranges: LabRangesOption = None,
+    comed: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--comed",
+            help="Co-medication (repeatable or comma list): allopurinol, febuxostat. The labels' "
+            "statements are shown beside the genotype advice, never combined with it; drugs "
+            "not listed are not checked.",
+        ),
+    ] = None,
+    monitoring: Annotated[
+        bool,
+        typer.Option(
+            "--monitoring",
+            help="Add the label's monitoring schedule and the guideline's time to steady state.",
+        ),
+    ] = False,
 ) -> None:
     """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
     from tpmt.interpreter import interpreter_for
@@ -299,9 +315,12 @@ def lookup(
             from tpmt.activity import parse_activity
 
             activity = parse_activity(tpmt_activity, _lab_ranges(lab_ranges))
-        return interpreter.interpret(
+        report = interpreter.interpret(
             given_tpmt, given_nudt15, _drug_list(drug), guideline, dose=dose, activity=activity
         )
+        from tpmt.comed import apply_safety
+
+        return apply_safety(report, comed, monitoring)
 
     report = _run(work)
     if sample is not None:

@@ -234,6 +234,7 @@ def compose_report(
         trace=(*map(_STEP, genes_steps), *map(_STEP, row_steps)),
         warnings=warnings,
         dose=None,
+        safety=None,
     )
 
 

@@ -286,6 +286,75 @@ class DoseContext(ReportModel):
     notes: tuple[str, ...]
 
 
+ComedEffect = Literal["reduce_dose", "contraindicated", "not_established"]
+
+
+class ComedStatement(ReportModel):
+    """What the labels say about this drug with one co-medication, beside the genotype advice
+    (never combined with it)."""
+
+    comed: str = Field(description="the co-medication (canonical name)")
+    effect: ComedEffect = Field(
+        description="reduce_dose (the label's reduction, stated beside the genotype's); "
+        "contraindicated (overrides any dose: no mg figure); not_established (no label "
+        "statement found: never a statement that there is no interaction)"
+    )
+    short: str = Field(description="the label statement in a few words")
+    statement: str = Field(description="the label statement, paraphrased")
+    genotype: str = Field(description="the genotype advice of this row, in words")
+    advice: str = Field(description="both pieces of advice side by side, and who decides")
+    verified: bool = Field(description="read in the current label (false: secondary or unverified)")
+    source: str = Field(description="label, set id, revision, section, evidence, what was checked")
+    data_id: str = Field(description="the entry in the label safety data")
+
+
+class LabelMonitoring(ReportModel):
+    """One monitoring schedule of the drug's label."""
+
+    tests: str
+    schedule: str
+    verified: bool = Field(description="read in the current label (false: secondary or unverified)")
+    source: str = Field(description="label, set id, revision, section, evidence, what was checked")
+    data_id: str
+
+
+class SteadyState(ReportModel):
+    """The guideline's time to steady state after a dose change, for one dosing step."""
+
+    condition: Condition
+    weeks: Range
+
+
+class Monitoring(ReportModel):
+    """The label's monitoring schedules and the guideline's time to steady state."""
+
+    label: tuple[LabelMonitoring, ...]
+    steady_state: tuple[SteadyState, ...] = Field(
+        description="from the rule row's dosing steps (empty: the row gives none)"
+    )
+    note: str
+
+
+class SafetyDataInfo(ReportModel):
+    """The identity of the label co-medication and monitoring data used."""
+
+    id: str = Field(description="the label data's id and file, e.g. us-labels-2026/safety")
+    title: str
+    version: str
+    date: str
+    sha256: str
+
+
+class SafetyContext(ReportModel):
+    """The co-medications given, those tpmt checks, and the label data behind ``comed`` and
+    ``monitoring``."""
+
+    comed: tuple[str, ...] = Field(description="co-medications given (canonical names)")
+    checked: tuple[str, ...] = Field(description="every co-medication tpmt checks")
+    notes: tuple[str, ...]
+    data: SafetyDataInfo
+
+
 class Recommendation(ReportModel):
     """One guideline's advice for one drug."""
 
@@ -311,6 +380,17 @@ class Recommendation(ReportModel):
         default=None,
         exclude_if=_is_none,
         description="only with dose inputs: each dosing step in mg (same order as dosing)",
+    )
+    comed: tuple[ComedStatement, ...] | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="only with co-medications given: the labels' statements for this drug "
+        "(contraindications first)",
+    )
+    monitoring: Monitoring | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="only when asked for: the label's monitoring and the time to steady state",
     )
 
 
@@ -340,4 +420,10 @@ class Report(ReportModel):
         exclude_if=_is_none,
         description="only with dose inputs: weight, height, indication, the standard dose used "
         "and the label dose data (id, version, sha256)",
+    )
+    safety: SafetyContext | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="only with co-medications or monitoring asked for: what was checked and "
+        "the label safety data (id, version, sha256)",
     )

@@ -19,3 +19,10 @@ DOSE_DATA_SHA256 = MappingProxyType(
         "us-labels-2026": "91bbfe60388eadadefc1d6e75ff7af3dc045daa8beece1d64f2dee53042937d5",
     }
 )
+
+# label co-medication and monitoring data (tpmt/safety_schema.py), same check
+SAFETY_DATA_SHA256 = MappingProxyType(
+    {
+        "us-labels-2026": "68da3209872e5467f2b0456324a61988794a4633d75df010da70f1f115562d80",
+    }
+)

@@ -13,7 +13,7 @@ import logging
 from array import array
 from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tpmt.activity import parse_activity
 from tpmt.batch import BatchRecord, Prepared, interpret_prepared
+from tpmt.comed import FIELD_NAMES as COMED_FIELD_NAMES
+from tpmt.comed import apply_safety
 from tpmt.dose import FIELD_NAMES, dose_request
 from tpmt.errors import InputError, TpmtError
 from tpmt.interpreter import Interpreter
@@ -79,6 +81,17 @@ class InterpretRequest(BaseModel):
         description="erythrocyte TPMT activity with its unit, read against the lab ranges the "
         "server was started with (tpmt serve --lab-ranges FILE); 400 without them",
         examples=["15.2 U/mL RBC"],
+    )
+    comed: list[Annotated[str, Field(max_length=60)]] | None = Field(
+        default=None,
+        max_length=10,
+        description="co-medications (allopurinol, febuxostat): the labels' statements beside "
+        "the genotype advice, never combined; drugs not listed are not checked",
+        examples=[["allopurinol"]],
+    )
+    monitoring: bool = Field(
+        default=False,
+        description="add the label's monitoring schedule and the guideline's time to steady state",
     )
 
 
@@ -295,6 +308,7 @@ def create_app(
             body.drugs,
             body.guidelines,
         )
+        report = apply_safety(report, body.comed, body.monitoring, COMED_FIELD_NAMES)
         return Response(report.model_dump_json(), media_type="application/json")
 
     @app.post(

@@ -19,6 +19,7 @@ from tpmt.errors import InputError
 from tpmt.models import GeneResult, Recommendation, Report, SiteEvidence
 from tpmt.render.activity import activity_summary
 from tpmt.render.dose_text import step_line
+from tpmt.render.safety_text import banner, comed_line, contraindications, monitoring_summary
 from tpmt.render.text import alternative_line
 from tpmt.severity import governing
 from tpmt.vocab import Action, Gene, InputType, Phenotype
@@ -419,9 +420,32 @@ def _task_text(rec: Recommendation) -> str:
         text += " More severe possibilities: " + " | ".join(
             alternative_line(alt) for alt in rec.alternatives
         )
+    if rec.comed:
+        text += " Co-medication: " + " | ".join(comed_line(s) for s in rec.comed)
     if rec.dose:
         text += " Dose in mg: " + " | ".join(step_line(step) for step in rec.dose)
     return text
+
+
+def _monitoring_task(entries: _Entries, rec: Recommendation, task: str, implication: str) -> str:
+    """A follow-up Task for the label's monitoring, part of the drug's recommendation Task.
+
+    No code: LL4049-4 (required binding) has no monitoring answer, and text alone would break
+    the binding; the description says what to monitor and when."""
+    assert rec.monitoring is not None
+    resource: dict[str, Any] = {
+        "resourceType": "Task",
+        "meta": {"profile": [PROFILE["medication-recommendation"]]},
+        "partOf": [{"reference": task}],
+        "status": "requested",
+        "intent": "proposal",
+        "description": f"Monitoring for {rec.drug.value} ({rec.guideline}, rule {rec.rule_id}): "
+        + monitoring_summary(rec.monitoring),
+    }
+    if entries.subject is not None:
+        resource["for"] = entries.subject
+    resource["reasonReference"] = {"reference": implication}
+    return entries.add(resource)
 
 
 def _task(entries: _Entries, rec: Recommendation, implication: str) -> str:
@@ -433,9 +457,10 @@ def _task(entries: _Entries, rec: Recommendation, implication: str) -> str:
         "status": "requested",
         "intent": "proposal",
     }
-    if chosen is not None:
+    against = contraindications(rec)  # overrides the dose: no dose code, said first
+    if chosen is not None and not against:
         resource["code"] = _coding(LOINC, *TASK_CODES[chosen])
-    resource["description"] = _task_text(rec)
+    resource["description"] = "".join(banner(st) + ". " for st in against) + _task_text(rec)
     if entries.subject is not None:
         resource["for"] = entries.subject
     resource["reasonReference"] = {"reference": implication}
@@ -480,7 +505,10 @@ def report_to_bundle(report: Report, options: BundleOptions | None = None) -> di
         groups.setdefault((rec.drug.value, rec.guideline), []).append((rec, implication))
     for rows in groups.values():  # one Task per drug and rule set: the row that needs action
         rec = governing([r for r, _ in rows])
-        tasks.append(_task(entries, rec, next(url for r, url in rows if r is rec)))
+        implication = next(url for r, url in rows if r is rec)
+        tasks.append(_task(entries, rec, implication))
+        if rec.monitoring is not None:  # its follow-up: the label's monitoring
+            tasks.append(_monitoring_task(entries, rec, tasks[-1], implication))
     conclusion = "; ".join(
         f"{gene.value} {r.diplotype or '(no diplotype)'}"
         + (" (presumptive)" if r.presumptive else "")

@@ -17,6 +17,8 @@ from tpmt.guideline_schema import DosingStep
 from tpmt.models import Alternative, GeneResult, GuidelineInfo, Recommendation, Report
 from tpmt.render.activity import activity_cell, activity_summary
 from tpmt.render.dose_text import context_lines, step_line
+from tpmt.render.safety_text import banner, comed_line, contraindications, monitoring_lines
+from tpmt.render.safety_text import context_lines as safety_context
 from tpmt.render.text import SHORT, alternative_line, describe_step, gene_heading
 from tpmt.vocab import Action, Condition, Drug, InputType
 
@@ -267,6 +269,15 @@ def _summary_drugs(report: Report) -> str:
         if drug is not current:
             current = drug
             rows.append(f"<tr class='drug'><th colspan='2'>{escape(drug.capitalize())}</th></tr>")
+            rows += [
+                f"<tr><td colspan='2' class='warn'><b>! {escape(line)}</b></td></tr>"
+                for line in dict.fromkeys(
+                    banner(st)
+                    for r in report.recommendations
+                    if r.drug is drug
+                    for st in contraindications(r)
+                )
+            ]
         strength = ", ".join(
             dict.fromkeys(
                 r.classification.value if r.classification else "not graded" for r in recs
@@ -324,6 +335,7 @@ def _page_one(report: Report, generated: str) -> str:
         + _summary_genes(report)
         + "<h2>Dosing actions</h2>"
         + _summary_drugs(report)
+        + _safety_note(report)
         + _dose_context(report)
         + warnings
         + _legend()
@@ -424,7 +436,55 @@ def _recommendation_details(rec: Recommendation) -> str:
             + "</ul>"
         )
     body.append(f"<p class='small'>Rule {escape(rec.rule_id + source_id)}</p>")
+    return "".join(body) + _safety_details(rec)
+
+
+def _safety_details(rec: Recommendation) -> str:
+    """The labels' co-medication statements (with sources) and monitoring of one row."""
+    body = []
+    for statement in rec.comed or ():
+        css = "warn small" if statement.effect != "not_established" else "small"
+        body.append(
+            f"<p class='{css}'><b>Co-medication ({escape(statement.comed)}):</b> "
+            f"{escape(comed_line(statement))}<br>Label: {escape(statement.statement)}<br>"
+            f"Source: {escape(statement.source)}</p>"
+        )
+    if rec.monitoring is not None:
+        items = "".join(f"<li>{escape(line)}</li>" for line in monitoring_lines(rec.monitoring))
+        sources = "".join(
+            f"<li>{escape(m.data_id)}: {escape(m.source)}</li>" for m in rec.monitoring.label
+        )
+        body.append(
+            f"<p class='small'><b>Monitoring</b></p><ul class='small'>{items}</ul>"
+            f"<ul class='fine'>{sources}</ul>"
+        )
     return "".join(body)
+
+
+def _safety_context(report: Report) -> str:
+    """Details: what was given and checked, and the label safety data's identity."""
+    if report.safety is None:
+        return ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in safety_context(report.safety))
+    return f"<h2>Co-medication and monitoring (US labels)</h2><ul class='small'>{items}</ul>"
+
+
+def _safety_note(report: Report) -> str:
+    """Page one, under the actions: one line each on co-medication and on monitoring."""
+    lines = []
+    if report.safety is not None and report.safety.comed:
+        lines.append(
+            f"<p class='small'><b>Co-medication</b> ({escape(', '.join(report.safety.comed))}): "
+            "the labels' advice is stated beside the genotype advice in the details, never "
+            "combined with it; co-medications not listed are not checked.</p>"
+        )
+    if any(rec.monitoring is not None for rec in report.recommendations):
+        lines.append(
+            "<p class='small'><b>Monitoring:</b> the label's blood-count and liver-test schedule "
+            "for each drug and the guideline's time to steady state are in the details (US "
+            "labels, not verified against the current label).</p>"
+        )
+    return "".join(lines)
 
 
 def _reference_items(report: Report) -> str:
@@ -448,6 +508,7 @@ def _details(report: Report) -> str:
         + "".join(_gene_details(gene, result) for gene, result in report.genes.items())
         + "<h2>Details: recommendations</h2>"
         + ("".join(_recommendation_details(r) for r in report.recommendations) or "<p>None.</p>")
+        + _safety_context(report)
         + f"<h2>References</h2><ul class='small'>{_reference_items(report)}</ul>"
         + "<h2>Rule sets</h2><table><colgroup><col style='width:14%'><col style='width:50%'>"
         "<col style='width:36%'></colgroup><tr><th>Id</th><th>Guideline and version</th>"

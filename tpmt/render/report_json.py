@@ -14,7 +14,9 @@ _NAMES = tuple(Report.model_fields)
 _AT = _NAMES.index("sample")
 
 
-_OMITTED_IF_NONE = frozenset({"dose"})  # optional sections, absent (as in model_dump_json)
+_OMITTED_IF_NONE = frozenset(
+    {"dose", "safety"}
+)  # optional sections, absent (as in model_dump_json)
 
 
 def _fields(report: Report, names: tuple[str, ...]) -> str:

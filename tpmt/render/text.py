@@ -10,6 +10,8 @@ from tpmt.models import AdviceAlternative, AlternativeCause, GeneResult, Recomme
 from tpmt.render.activity import activity_summary
 from tpmt.render.cells import printable
 from tpmt.render.dose_text import context_lines, step_line
+from tpmt.render.safety_text import banner, comed_line, contraindications, monitoring_lines
+from tpmt.render.safety_text import context_lines as safety_context
 from tpmt.vocab import Action, Condition, Gene, Phenotype
 
 WIDTH = 100
@@ -200,6 +202,8 @@ def _recommendation_lines(rec: Recommendation) -> list[str]:
         f"  {rec.source.value} ({rec.guideline}) · {genes} · {strength} · {lookup} · "
         f"rule {rec.rule_id}"
     ]
+    for statement in rec.comed or ():
+        lines += _wrap("! Co-medication: " + comed_line(statement), "    ", 2)
     for step in rec.dosing:
         lines += _wrap("- " + describe_step(step), "    ", 2)
     lines += _wrap(rec.text, "    ")
@@ -213,6 +217,11 @@ def _recommendation_lines(rec: Recommendation) -> list[str]:
         lines.append("    More severe advice the evidence leaves possible:")
         for alt in rec.alternatives:
             lines += _wrap("! " + alternative_line(alt), "    ", 2)
+    if rec.monitoring is not None:
+        lines.append("    Monitoring:")
+        lines += [
+            w for line in monitoring_lines(rec.monitoring) for w in _wrap("- " + line, "    ", 2)
+        ]
     return lines
 
 
@@ -235,6 +244,8 @@ def render_report(report: Report, explain: bool = False) -> str:
         if rec.drug != current:
             current = rec.drug
             lines += ["", rec.drug.value.capitalize()]
+            for statement in contraindications(rec):
+                lines += _wrap("  ! " + banner(statement), "", 4)
             if report.dose is not None and report.dose.drug is rec.drug:
                 lines.append("  Dose in mg")
                 lines += [w for line in context_lines(report.dose) for w in _wrap(line, "    ", 2)]
@@ -253,6 +264,9 @@ def render_report(report: Report, explain: bool = False) -> str:
             f"{info.id} · {info.title} · {info.version} ({info.date}) · sha256 {info.sha256[:16]}",
             "  ",
         )
+    if report.safety is not None:
+        lines += ["", "Co-medication and monitoring (US labels)"]
+        lines += [w for line in safety_context(report.safety) for w in _wrap(line, "  ", 2)]
     for warning in report.warnings:
         lines += _wrap("! " + warning, "")
     if explain:

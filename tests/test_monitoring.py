@@ -1,0 +1,156 @@
+"""Monitoring (--monitoring): the label's schedules, written out from the cited label copies (not
+verified against the current label), and the guideline row's time to steady state.
+
+Azathioprine (Imuran label, Precautions: Laboratory Tests): blood counts with platelets weekly in
+the first month, twice monthly in months two and three, then monthly. Mercaptopurine (tablets,
+5.2 Hepatotoxicity): transaminases, alkaline phosphatase and bilirubin weekly at the start, then
+monthly. Thioguanine (Tabloid): liver tests weekly at the start, then monthly; blood counts
+frequently. Steady state: the rule rows' steady_state_weeks (CPIC 2025: IM 2-4 weeks).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from test_fhir_profiles import check_bundle
+from typer.testing import CliRunner
+
+from tpmt.cli import app
+
+runner = CliRunner()
+
+
+def lookup(*args: str, fmt: str = "json") -> str:
+    result = runner.invoke(app, ["lookup", *args, "--format", fmt])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+# (drug, tpmt, label schedules written out: (tests, schedule), steady state (condition, min, max))
+CASES = [
+    (
+        "azathioprine",
+        "*1/*3A",
+        [
+            (
+                "complete blood count including platelets",
+                "weekly during the first month, twice monthly in the second and third months, "
+                "then monthly, or more often if the dose or other therapy changes",
+            ),
+            ("liver tests", "no label schedule found (not verified against the current label)"),
+        ],
+        [("any", 2, 4)],
+    ),
+    (
+        "mercaptopurine",
+        "*1/*3A",
+        [
+            (
+                "complete blood count",
+                "monitor during therapy; adjust or withhold the dose for severe neutropenia or "
+                "thrombocytopenia",
+            ),
+            (
+                "serum transaminases, alkaline phosphatase and bilirubin",
+                "weekly when starting therapy, then monthly; more often with other hepatotoxic "
+                "drugs or pre-existing liver disease",
+            ),
+        ],
+        [("malignancy", 2, 4), ("nonmalignancy", 2, 4)],
+    ),
+    (
+        "thioguanine",
+        "*1/*1",
+        [
+            (
+                "hemoglobin, hematocrit, white cells with differential, platelets",
+                "frequently during therapy; withdraw at the first sign of an abnormally large "
+                "fall in any blood count",
+            ),
+            (
+                "liver tests (transaminases, alkaline phosphatase, bilirubin)",
+                "weekly when starting therapy, then monthly; stop thioguanine if liver toxicity "
+                "appears (not for maintenance or long continuous use: liver toxicity, "
+                "veno-occlusive disease)",
+            ),
+        ],
+        [("any", 2, None)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("drug", "tpmt", "schedules", "steady"), CASES)
+def test_monitoring_per_drug(
+    drug: str, tpmt: str, schedules: list[tuple[str, str]], steady: list[tuple[Any, ...]]
+) -> None:
+    report = json.loads(lookup("--tpmt", tpmt, "-d", drug, "-g", "cpic", "--monitoring"))
+    (row,) = report["recommendations"]
+    monitoring = row["monitoring"]
+    assert [(m["tests"], m["schedule"]) for m in monitoring["label"]] == schedules
+    assert all(m["verified"] is False for m in monitoring["label"])
+    assert all("not verified against the current label" in m["source"] for m in monitoring["label"])
+    shown = [
+        (s["condition"], s["weeks"]["min"], s["weeks"]["max"]) for s in monitoring["steady_state"]
+    ]
+    assert shown == steady
+    assert report["safety"]["comed"] == []
+
+
+def test_monitoring_is_only_there_when_asked() -> None:
+    report = json.loads(lookup("--tpmt", "*1/*3A"))
+    assert all("monitoring" not in r for r in report["recommendations"])
+    assert "safety" not in report
+
+
+def test_text_and_html_show_monitoring() -> None:
+    text = lookup(
+        "--tpmt", "*1/*3A", "-d", "azathioprine", "-g", "cpic", "--monitoring", fmt="text"
+    )
+    assert "    Monitoring:\n    - complete blood count including platelets: weekly during" in text
+    assert "- steady state after 2–4 weeks (guideline)" in text
+    html = lookup(
+        "--tpmt", "*1/*3A", "-d", "azathioprine", "--monitoring", "--generated", "x", fmt="html"
+    )
+    page_one, details = html.split("<div class='details'>")
+    assert "<b>Monitoring:</b> the label's blood-count and liver-test schedule" in page_one
+    assert "twice monthly in the second and third months" in details
+    assert "data azathioprine-blood-counts" in details
+
+
+@pytest.mark.parametrize("patient", [None, "Patient/p-1"])
+def test_fhir_follow_up_task_passes_the_profile_checks(patient: str | None) -> None:
+    extra = ["--patient-ref", patient] if patient else []
+    bundle = json.loads(
+        lookup("--tpmt", "*1/*3A", "--nudt15", "*1/*3", "--monitoring", *extra, fmt="fhir")
+    )
+    kinds = check_bundle(bundle, patient)
+    tasks = kinds["medication-recommendation"]
+    follow_ups = [t for t in tasks if "partOf" in t]
+    assert len(tasks) == 12 and len(follow_ups) == 6  # 3 drugs x (CPIC, DPWG), each + follow-up
+    urls = {
+        e["resource"]["description"]: e["fullUrl"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Task"
+    }
+    for task in follow_ups:
+        assert "code" not in task  # LL4049-4 has no monitoring answer
+        assert task["description"].startswith("Monitoring for ")
+        (parent,) = task["partOf"]
+        assert parent["reference"] in urls.values() and parent["reference"] not in (
+            urls[task["description"]],
+        )
+    aza = next(t for t in follow_ups if "azathioprine (cpic-2025" in t["description"])
+    assert "weekly during the first month, twice monthly" in aza["description"]
+    assert "steady state after 2–4 weeks (guideline)" in aza["description"]
+
+
+def test_fhir_contraindication_drops_the_dose_code() -> None:
+    args = ["--tpmt", "*1/*3A", "-d", "azathioprine", "-g", "cpic", "--comed", "febuxostat"]
+    kinds = check_bundle(json.loads(lookup(*args, fmt="fhir")), None)
+    (task,) = kinds["medication-recommendation"]
+    assert "code" not in task
+    assert task["description"].startswith(
+        "CONTRAINDICATED with febuxostat (FDA label, not verified"
+    )
