@@ -190,6 +190,24 @@ CASES = [
         records=2,
         errors=1,
     ),
+    Case(
+        "a dose column batch does not apply",
+        b"sample_id\ttpmt\tweight_kg\nS1\t*1/*3A\t70\n",
+        [],
+        3,
+        "the header has a 'weight_kg' column: batch interpretation does not apply doses in mg",
+    ),
+    Case(
+        "a dose field batch does not apply",
+        _jsonl(
+            '{"sample_id":"S1","tpmt":"*1/*3A","planned_dose_mg":100}', '{"id":"S2","tpmt":"PM"}'
+        ),
+        [],
+        3,
+        "batch interpretation does not apply doses in mg ('planned_dose_mg') yet",
+        records=2,
+        errors=1,
+    ),
     Case("no sample column", b"name\ttpmt\nS1\t*1/*1\n", [], 3, "needs a sample_id"),
     Case("missing input file", None, ["batch", "no-such-file.tsv"], 3, "cannot read"),
     Case(

@@ -215,7 +215,9 @@ def test_batch_refuses_comed_instead_of_ignoring_it(tmp_path: Any) -> None:
     result = runner.invoke(app, ["batch", str(path), "--compact"])
     assert result.exit_code == 3
     first, second = (json.loads(line) for line in result.stdout.splitlines())
-    assert first["status"] == "error" and "'comed') is not applied by batch" in first["message"]
+    assert (
+        first["status"] == "error" and "does not apply co-medication ('comed')" in first["message"]
+    )
     assert second["status"] == "ok"
     table = tmp_path / "in.tsv"
     table.write_text("sample_id\ttpmt\tcomed\nA\t*1/*3A\tallopurinol\n")

@@ -21,11 +21,26 @@ GENE_FIELDS = ("tpmt", "nudt15")
 DRUG_KEYS = ("drugs", "drug")
 ACTIVITY_FIELD = "tpmt_activity"  # erythrocyte TPMT activity with its unit, e.g. "15.2 U/mL RBC"
 ROW_FIELDS = frozenset((*SAMPLE_KEYS, *GENE_FIELDS, *DRUG_KEYS, ACTIVITY_FIELD))
-COMED_FIELD = "comed"  # co-medication: not applied in batch yet, so refused, never ignored
-COMED_REFUSED = (
-    "co-medication ('comed') is not applied by batch interpretation yet; use tpmt lookup "
-    "--comed or POST /v1/interpret for a sample with co-medications"
-)
+# Fields tpmt lookup and POST /v1/interpret apply but batch does not yet: refused, never ignored
+# (a weight given for an mg dose, or a co-medication, silently dropped would mislead)
+NOT_IN_BATCH = {
+    "comed": "co-medication ('comed')",
+    "monitoring": "the monitoring schedule ('monitoring')",
+    "weight_kg": "doses in mg ('weight_kg')",
+    "height_cm": "doses in mg ('height_cm')",
+    "indication": "doses in mg ('indication')",
+    "planned_dose_mg": "doses in mg ('planned_dose_mg')",
+}
+
+
+def not_in_batch(field: str) -> str:
+    """Why a field is refused in batch rows, and where it is applied."""
+    return (
+        f"batch interpretation does not apply {NOT_IN_BATCH[field]} yet; use tpmt lookup or "
+        "POST /v1/interpret for such a sample"
+    )
+
+
 MAX_LINE = 1 << 20  # characters (bytes) in one input line
 MAX_NUMBER_DIGITS = 50  # a longer JSON integer is refused, not converted
 # number, sample, tpmt, nudt15, drugs cell, error found while reading[, TPMT activity text]
@@ -61,8 +76,9 @@ def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prep
         raise InputError(f"{name}: the header line {header}")
     keys = [h.strip().lower() for h in header]
     _check_header(name, keys)
-    if COMED_FIELD in keys:
-        raise InputError(f"{name}: the header has a {COMED_FIELD!r} column: {COMED_REFUSED}")
+    refused = next((k for k in keys if k in NOT_IN_BATCH), None)
+    if refused is not None:
+        raise InputError(f"{name}: the header has a {refused!r} column: {not_in_batch(refused)}")
     sample_column = next((keys.index(k) for k in SAMPLE_KEYS if k in keys), None)
     if sample_column is None or not ({"tpmt", "nudt15", ACTIVITY_FIELD} & set(keys)):
         raise InputError(
@@ -304,10 +320,10 @@ def checked_row(
             fields[name] = value
     if "drugs" in fields and "drug" in fields:
         problems.append("give 'drugs' or 'drug', not both")
-    if any(
-        str(k).strip().lower() == COMED_FIELD and v not in (None, "", []) for k, v in item.items()
-    ):
-        problems.append(COMED_REFUSED)
+    for key, value in item.items():
+        field = str(key).strip().lower()
+        if field in NOT_IN_BATCH and value not in (None, "", [], False):
+            problems.append(not_in_batch(field))
     sample = None
     for key in SAMPLE_KEYS:
         value = fields.get(key)
