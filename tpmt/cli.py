@@ -232,7 +232,7 @@ def lookup(
         str | None,
         typer.Option(
             "--weight-kg",
-            help="Body weight in kg (above 0, at most 400): give doses in mg too, with "
+            help="Body weight in kg (above 0.2, at most 400): give doses in mg too, with "
             "--indication or --planned-dose.",
         ),
     ] = None,
@@ -240,7 +240,7 @@ def lookup(
         str | None,
         typer.Option(
             "--height-cm",
-            help="Height in cm (above 0, at most 250): body-surface area by Mosteller, for "
+            help="Height in cm (above 30, at most 250): body-surface area by Mosteller, for "
             "doses and thresholds in mg/m2.",
         ),
     ] = None,

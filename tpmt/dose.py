@@ -27,8 +27,11 @@ from tpmt.models import (
 )
 from tpmt.vocab import Action, Condition, Drug, Frequency
 
-WEIGHT_KG = (0.0, 400.0)  # accepted: above the first, at most the second
-HEIGHT_CM = (0.0, 250.0)
+# accepted: above the first, at most the second. The lower bounds reject values that cannot be
+# a person's weight in kg or height in cm (0.07 kg; 1.75 "cm", a height in metres), which would
+# otherwise give a plausible-looking mg figure
+WEIGHT_KG = (0.2, 400.0)
+HEIGHT_CM = (30.0, 250.0)
 PLANNED_MG = (0.0, 1000.0)
 CLI_NAMES = {
     "weight_kg": "--weight-kg",
@@ -64,7 +67,8 @@ def _number(value: object, name: str, limits: tuple[float, float], unit: str) ->
     except ValueError:
         raise InputError(f"{name} is not a number; accepted: {accepted}") from None
     if not math.isfinite(number) or not low < number <= high:
-        raise InputError(f"{name} is out of range; accepted: {accepted}")
+        hint = " (a height in metres? give centimetres)" if unit == "cm" and 0 < number < 3 else ""
+        raise InputError(f"{name} is out of range{hint}; accepted: {accepted}")
     return number
 
 
@@ -81,7 +85,7 @@ def dose_request(
         return None
     if weight_kg in (None, ""):
         raise InputError(
-            f"a dose in mg needs {names['weight_kg']} (kg, above 0 and at most 400) together "
+            f"a dose in mg needs {names['weight_kg']} (kg, above 0.2 and at most 400) together "
             f"with {names['indication']} or {names['planned_dose_mg']}"
         )
     if indication in (None, "") and planned_dose_mg in (None, ""):

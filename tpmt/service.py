@@ -61,10 +61,10 @@ class InterpretRequest(BaseModel):
     drugs: list[str] | None = Field(default=None, max_length=10, examples=[["mercaptopurine"]])
     guidelines: list[str] | None = Field(default=None, max_length=10, examples=[["cpic"]])
     weight_kg: float | None = Field(
-        default=None, description="kg, above 0 and at most 400: doses in mg too", examples=[70]
+        default=None, description="kg, above 0.2 and at most 400: doses in mg too", examples=[70]
     )
     height_cm: float | None = Field(
-        default=None, description="cm, above 0 and at most 250 (BSA by Mosteller)"
+        default=None, description="cm, above 30 and at most 250 (BSA by Mosteller)"
     )
     indication: str | None = Field(
         default=None,

@@ -200,7 +200,11 @@ def call_gene(matcher: AlleleMatcher, genotypes: dict[int, SiteGenotype]) -> Gen
     if all(not g.called for g in site_genotypes.values()):
         warnings.append(
             f"{gene}: none of the {len(evidence)} defining positions gave a usable call; "
-            "the gene is reported as not tested."
+            + (
+                "with the unexpected allele the gene is Indeterminate."
+                if novel
+                else "the gene is reported as not tested."
+            )
         )
         return GeneCall(
             gene,
