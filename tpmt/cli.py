@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -695,7 +696,9 @@ def _progress() -> Iterator[Callable[[int], None] | None]:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port (0: any free port).")
+    ] = 8000,
     max_body: Annotated[
         int, typer.Option(help="Largest request body in bytes (413 above).")
     ] = 64_000_000,
@@ -713,13 +716,35 @@ def serve(
 
     ranges = _run(lambda: _lab_ranges(lab_ranges))
     application = create_app(_run(default_interpreter), max_body, ranges)
+    listening = _run(lambda: _listen(host, port))
+    bound = listening.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     typer.echo(
-        f"tpmt: serving on http://{shown}:{port} (API docs: http://{shown}:{port}/docs); "
+        f"tpmt: serving on http://{shown}:{bound} (API docs: http://{shown}:{bound}/docs); "
         "Ctrl-C stops",
         err=True,
     )
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(application, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port and listening, or InputError saying why it cannot be."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except (OSError, UnicodeError):
+        raise InputError(f"cannot listen on {host!r}: not a known host name or address") from None
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+        listening.listen(2048)
+    except OSError as exc:
+        listening.close()
+        raise InputError(
+            f"cannot listen on {host}:{port}: {exc.strerror or 'refused'} (choose another --port)"
+        ) from None
+    return listening
 
 
 class GuidelinesFormat(StrEnum):
