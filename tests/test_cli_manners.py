@@ -174,3 +174,56 @@ def test_serve_says_where_it_listens() -> None:
         f"tpmt: serving on http://127.0.0.1:{port} "
         f"(API docs: http://127.0.0.1:{port}/docs); Ctrl-C stops"
     )
+
+
+ACTIVITY_RANGES = str(ROOT / "examples" / "activity-discordant" / "arup-0092066.toml")
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "fragment"),
+    [
+        (["batch", "-"], b"", 3, "is empty: no header line"),
+        (["batch", str(ROOT / "examples/batch-compact/rows.tsv"), "--drug", "azt"], None, 3,
+         "unknown drug 'azt'; accepted: azathioprine"),
+        (["call", str(ROOT / "examples")], None, 3, "it is a folder, not a VCF file"),
+        (["call", str(ROOT / "README.md")], None, 3, "is not a readable VCF file (expected a VCF"),
+        (["call", "-"], b"sample_id,rsid,genotype\nP\xe9,rs1142345,T/C\n", 3,
+         "cannot read genotype table 'stdin.tsv': line 2 is not UTF-8 text (byte 0xE9)"),
+        (["lookup", "--outside-call", "no-such-file.tsv"], None, 3,
+         "cannot read outside-call file 'no-such-file.tsv': no such file"),
+        (["lookup", "--tpmt", "*1/*1", "--tpmt-activity", "12,0 U/mL RBC", "--lab-ranges",
+          ACTIVITY_RANGES], None, 3, "the TPMT activity has a decimal comma"),
+        (["lookup", "--tpmt", "*1/*1", "--drug", "mp", "--weight-kg", "70", "--height-cm",
+          "1.75", "--indication", "all-maintenance"], None, 3,
+         "--height-cm is out of range (a height in metres? give centimetres)"),
+        (["lookup", "--tpmt", "*1/*1", "-f", "html", "--generated", "2025-13-45"], None, 2,
+         "give a date as YYYY-MM-DD"),
+        (["serve", "--port", "99999"], None, 2, "99999 is not in the range"),
+    ],
+    ids=[
+        "empty batch", "batch drug typo", "call folder", "call not a vcf", "latin-1 table",
+        "missing outside-call", "decimal comma", "height in metres", "bad date", "bad port",
+    ],
+)  # fmt: skip
+def test_walkthrough_findings_get_one_clear_message(
+    args: list[str], stdin: bytes | None, code: int, fragment: str
+) -> None:
+    result = CliRunner().invoke(app, args, input=stdin)
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert fragment in " ".join(result.stderr.split())  # typer boxes wrap long lines
+    assert result.stdout == ""
+
+
+def test_gzipped_genotype_tables_are_read(tmp_path: Path) -> None:
+    expected = _run("call", str(TABLE), "--format", "tsv")
+    packed = tmp_path / "genotypes.tsv.gz"
+    packed.write_bytes(gzip.compress(TABLE.read_bytes()))
+    assert _run("call", str(packed), "--format", "tsv") == expected
+    assert _run("call", "-", "--format", "tsv", stdin=packed.read_bytes()) == expected
+
+
+def test_a_header_without_rows_is_said() -> None:
+    code, stdout, stderr = _run("batch", "-", stdin=b"sample_id\ttpmt\n")
+    assert (code, stdout) == (0, "")
+    assert stderr == "tpmt: warning: the input has a header but no rows\n"

@@ -336,7 +336,8 @@ def test_cli_weight_out_of_range_exits_3(weight: str) -> None:
     )
     assert result.exit_code == 3
     assert result.stderr.strip() == (
-        "tpmt: error: --weight-kg is out of range; accepted: a number of kg above 0.2 and at most 400"
+        "tpmt: error: --weight-kg is out of range; accepted: a number of kg above 0.2 and at "
+        "most 400"
     )
 
 

@@ -203,3 +203,9 @@ def test_batch_bodies_after_an_empty_list_and_cr_line_endings(client: TestClient
         "/v1/batch", content=lines, headers={"content-type": "application/x-ndjson"}
     )
     assert [(r["sample"], r["status"]) for r in answer.json()] == [("a", "ok"), ("b", "ok")]
+
+
+def test_interpret_names_the_sample(client: TestClient) -> None:
+    answer = client.post("/v1/interpret", json={"tpmt": "*1/*3A", "sample": "LAB-0042"})
+    assert answer.status_code == 200
+    assert answer.json()["sample"] == "LAB-0042"

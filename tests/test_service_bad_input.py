@@ -84,10 +84,10 @@ WHOLE_BODY_REFUSALS = [
     ),
     (
         "/v1/interpret",
-        json.dumps({"tpmt": "*1/*1", "sample": SECRET}).encode(),
+        json.dumps({"tpmt": "*1/*1", "patient_name": SECRET}).encode(),
         JSON,
         422,
-        "body.sample: Extra inputs are not permitted",
+        "body.patient_name: Extra inputs are not permitted",
         SECRET,
     ),
     (
@@ -538,6 +538,7 @@ def test_openapi_lists_every_status_with_the_error_body(client: TestClient) -> N
     assert set(problem["properties"]) == {"loc", "msg", "type"}  # no "input"
     body = spec["paths"]["/v1/interpret"]["post"]["requestBody"]["content"][JSON]["schema"]
     assert set(body["properties"]) == {
+        "sample",
         "tpmt",
         "nudt15",
         "drugs",

@@ -93,6 +93,11 @@ def parse_activity(text: str, ranges: LabRanges | None) -> ActivityReading:
         )
     accepted = f"a number and its unit, e.g. '15.2 {ranges.unit}'"
     match = _VALUE.match(text) if len(text) <= MAX_TEXT else None
+    if match is not None and re.match(r"^,\d", match.group(2)):
+        raise InputError(
+            f"the TPMT activity has a decimal comma; write the decimal separator as a point, "
+            f"e.g. '15.2 {ranges.unit}'"
+        )
     if match is None:
         raise InputError(f"cannot read the TPMT activity; give {accepted}")
     number, unit = match.groups()

@@ -114,6 +114,18 @@ ListingFormatOption = Annotated[
 ]
 
 
+def _iso_date(value: str | None) -> str | None:
+    """A --generated date must be a real calendar date, YYYY-MM-DD (it goes on a signed page)."""
+    import datetime
+
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise typer.BadParameter("give a date as YYYY-MM-DD, e.g. 2026-11-30") from None
+
+
 def _fhir_option(check_name: str) -> Callable[[str | None], str | None]:
     """An option callback running a check of tpmt.render.fhir (usage error, exit 2)."""
 
@@ -225,7 +237,11 @@ def lookup(
     ] = None,
     generated: Annotated[
         str | None,
-        typer.Option("--generated", help="Date printed on HTML reports (default: today)."),
+        typer.Option(
+            "--generated",
+            callback=_iso_date,
+            help="Date printed on HTML reports, YYYY-MM-DD (default: today).",
+        ),
     ] = None,
     patient_ref: PatientRefOption = None,
     issued: IssuedOption = None,
@@ -398,7 +414,11 @@ def call(
     ] = None,
     generated: Annotated[
         str | None,
-        typer.Option("--generated", help="Date printed on HTML reports (default: today)."),
+        typer.Option(
+            "--generated",
+            callback=_iso_date,
+            help="Date printed on HTML reports, YYYY-MM-DD (default: today).",
+        ),
     ] = None,
     patient_ref: PatientRefOption = None,
     issued: IssuedOption = None,
@@ -546,14 +566,10 @@ def batch(
     _long_run()
     counts = {"rows": 0, "failed": 0}
     with source as handle:  # type: ignore[attr-defined]
+        engine = _run(lambda: interpreter_for(guidelines_dir))
+        _run(lambda: engine.selection(_drug_list(drug), guideline))  # a typo: one error, not N
         rows = _run(lambda: read_rows(handle, input_file))
-        records = interpret_prepared(
-            rows,
-            guideline,
-            _drug_list(drug),
-            _run(lambda: interpreter_for(guidelines_dir)),
-            ranges,
-        )
+        records = interpret_prepared(rows, guideline, _drug_list(drug), engine, ranges)
 
         def counted() -> Iterator[BatchRecord]:
             for record in records:
@@ -577,6 +593,8 @@ def batch(
 
         _run(lambda: _write_output(output, write_all))
     _stats()
+    if not counts["rows"]:
+        typer.echo("tpmt: warning: the input has a header but no rows", err=True)
     if counts["failed"]:
         typer.echo(
             f"tpmt: error: {counts['failed']} of {counts['rows']} rows failed "
@@ -597,24 +615,27 @@ def _stdin_text() -> str:
 
 
 def _stdin_copy() -> Path:
-    """Standard input saved to a temporary file (removed at exit) named for what it holds:
-    .vcf.gz (gzip data), .vcf (a VCF header) or .tsv (a genotype table)."""
+    """Standard input saved to a temporary folder (removed at exit) as ``stdin`` with the
+    suffix of what it holds: .vcf or .tsv (a genotype table), + .gz when gzip-compressed."""
     import atexit
+    import gzip
     import shutil
     import tempfile
 
-    data = sys.stdin.buffer
-    head = data.read(16)
-    suffix = (
-        ".vcf.gz" if head.startswith(b"\x1f\x8b") else ".vcf" if head.startswith(b"##") else ".tsv"
-    )
-    with tempfile.NamedTemporaryFile(
-        "wb", suffix=suffix, prefix="tpmt-stdin-", delete=False
-    ) as out:
-        out.write(head)
-        shutil.copyfileobj(data, out)
-    path = Path(out.name)
-    atexit.register(path.unlink, missing_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="tpmt-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    raw = folder / "stdin"
+    with raw.open("wb") as out:
+        shutil.copyfileobj(sys.stdin.buffer, out)
+    with raw.open("rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    try:
+        with gzip.open(raw, "rb") if compressed else raw.open("rb") as handle:
+            vcf = handle.read(2) == b"##"
+    except (OSError, EOFError):
+        vcf = True  # corrupt gzip: the VCF reader names the problem
+    path = folder / ("stdin" + (".vcf" if vcf else ".tsv") + (".gz" if compressed else ""))
+    raw.rename(path)
     return path
 
 
@@ -935,7 +956,11 @@ def reinterpret(
     ] = None,
     generated: Annotated[
         str | None,
-        typer.Option("--generated", help="Date printed on the HTML list (default: today)."),
+        typer.Option(
+            "--generated",
+            callback=_iso_date,
+            help="Date printed on the HTML list, YYYY-MM-DD (default: today).",
+        ),
     ] = None,
 ) -> None:
     """Re-run results under a newer rule set and list what changed, per sample.

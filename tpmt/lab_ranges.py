@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tpmt.errors import InputError
+from tpmt.textfile import read_text
 
 MAX_FILE_BYTES = 1 << 16
 # the phenotypes a range may give: CPIC's TPMT terms that an activity measures (no TPMT
@@ -155,12 +156,6 @@ def load_lab_ranges(path: Path) -> LabRanges:
     suffix = path.suffix.lower()
     if suffix not in (".toml", ".json"):
         raise InputError(f"lab ranges {path.name!r}: give a .toml or .json file")
-    try:
-        raw = path.read_bytes()[: MAX_FILE_BYTES + 1]
-        if len(raw) > MAX_FILE_BYTES:
-            raise InputError(f"lab ranges {path.name!r}: larger than {MAX_FILE_BYTES:,} bytes")
-        text = raw.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read lab ranges {str(path)!r}: {exc}") from None
+    text = read_text(path, "lab ranges", MAX_FILE_BYTES)
     kind: Literal["toml", "json"] = "toml" if suffix == ".toml" else "json"
     return parse_lab_ranges(text, repr(path.name), kind)

@@ -5,16 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from tpmt.errors import InputError
+from tpmt.textfile import read_text
 from tpmt.vocab import Gene
 
 
 def read_outside_call(path: Path) -> dict[Gene, str]:
     """TPMT/NUDT15 results from an outside-call file; other genes' lines are skipped."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read outside-call file {str(path)!r}: {exc}") from None
-    return parse_outside_call(text, path.name)
+    return parse_outside_call(read_text(path, "outside-call file"), path.name)
 
 
 def parse_outside_call(text: str, name: str = "standard input") -> dict[Gene, str]:

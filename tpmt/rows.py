@@ -67,7 +67,7 @@ def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prep
         if first.strip():
             break
     else:
-        return iter(())
+        raise InputError(f"{name} is empty: no header line (expected e.g. sample_id, tpmt, nudt15)")
     if first.lstrip().startswith("{"):
         return _jsonl(number, first, lines)
     delimiter = delimiter_of(first)

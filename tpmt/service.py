@@ -56,6 +56,9 @@ class InterpretRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    sample: str | None = Field(
+        default=None, max_length=200, description="sample identifier, named in the report"
+    )
     tpmt: str | None = Field(default=None, max_length=200, examples=["*1/*3A"])
     nudt15: str | None = Field(default=None, max_length=200, examples=["*1/*3"])
     drugs: list[str] | None = Field(default=None, max_length=10, examples=[["mercaptopurine"]])
@@ -307,6 +310,7 @@ def create_app(
             body.nudt15,
             body.drugs,
             body.guidelines,
+            body.sample,
         )
         report = apply_safety(report, body.comed, body.monitoring, COMED_FIELD_NAMES)
         return Response(report.model_dump_json(), media_type="application/json")

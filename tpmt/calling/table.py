@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from tpmt.calling.vcf import (
 )
 from tpmt.errors import InputError
 from tpmt.rows import delimiter_of
+from tpmt.textfile import read_text
 
 COLUMNS = {
     "sample": ("sample", "sample_id", "sampleid", "id"),
@@ -30,11 +32,18 @@ POSITION = re.compile(r"^((?:chr)?(?:6|13)|NC_0000(?:06|13)\.\d+)[:_-](\d+)$", r
 
 
 def looks_like_table(path: Path) -> bool:
-    """True for .csv/.tsv/.txt files that do not start like a VCF."""
-    if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+    """True for .csv/.tsv/.txt files (also gzipped: .csv.gz ...) that do not start like a VCF."""
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    if not suffixes or suffixes[-1] not in (".csv", ".tsv", ".txt"):
         return False
-    with path.open("rb") as handle:
-        return not handle.read(16).startswith(b"##fileformat")
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            return not handle.read(16).startswith(b"##fileformat")
+    except (OSError, EOFError):
+        return True  # read_table says what is wrong with it
 
 
 def read_table(
@@ -44,10 +53,7 @@ def read_table(
     options: CallOptions = DEFAULT_OPTIONS,
 ) -> tuple[list[str], Iterator[SampleRecord]]:
     """Samples in first-seen order and their genotypes at defining positions."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read genotype table {path.name}: {exc}") from None
+    text = read_text(path, "genotype table")
     reader = csv.DictReader(text.splitlines(), delimiter=delimiter_of(text.split("\n", 1)[0]))
     header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
     columns = {}

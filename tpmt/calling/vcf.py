@@ -61,8 +61,10 @@ def _open(path: Path) -> Any:
         from cyvcf2 import VCF
     except ImportError:  # pragma: no cover - depends on the optional extra
         raise InputError("reading VCF needs the optional extra: pip install 'tpmt[vcf]'") from None
+    if path.is_dir():
+        raise InputError(f"cannot read {path.name!r}: it is a folder, not a VCF file")
     if not path.is_file():
-        raise InputError(f"VCF file {str(path)!r} does not exist")
+        raise InputError(f"VCF file {path.name!r} does not exist")
     head = b""
     try:
         with path.open("rb") as handle:
@@ -72,17 +74,18 @@ def _open(path: Path) -> Any:
         vcf = VCF(str(path))
     except InputError:
         raise
-    except Exception as exc:  # cyvcf2 raises plain Exceptions (or OSError) for unreadable files
+    except Exception:  # cyvcf2 raises plain Exceptions (or OSError) for unreadable files
         if head == b"\x1f\x8b":
             raise InputError(
-                f"{str(path)!r} is not a readable VCF file: its compressed data is truncated "
+                f"{path.name!r} is not a readable VCF file: its compressed data is truncated "
                 "or corrupt"
             ) from None
         raise InputError(
-            f"{str(path)!r} is not a readable VCF file ({type(exc).__name__})"
+            f"{path.name!r} is not a readable VCF file (expected a VCF, plain or bgzipped, that "
+            "starts with ##fileformat=VCF; or a genotype table named .csv, .tsv or .txt)"
         ) from None
     if head != b"\x1f\x8b" and not vcf.raw_header.startswith("##fileformat=VCF"):
-        raise InputError(f"{str(path)!r} is not a VCF file: no ##fileformat=VCF header")
+        raise InputError(f"{path.name!r} is not a VCF file: no ##fileformat=VCF header")
     return vcf
 
 
