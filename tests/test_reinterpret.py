@@ -567,3 +567,9 @@ def test_diff_text_and_tsv() -> None:
 )
 def test_diff_usage_errors(args: list[str]) -> None:
     assert run(*args).exit_code == 2
+
+
+def test_a_diff_across_sources_is_refused() -> None:
+    result = run("guidelines", "--diff", "cpic-2018", "dpwg-2025")
+    assert result.exit_code == 3
+    assert "a diff compares two versions of one source's guideline" in result.stderr

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from tpmt.compact import short_dosing
+from tpmt.errors import InputError
 from tpmt.guideline_schema import DosingStep
 from tpmt.guidelines import RuleSet
 from tpmt.interpreter import Interpreter
@@ -158,6 +159,11 @@ def guideline_diff(interpreter: Interpreter, before_name: str, after_name: str) 
     """The differences between two rule sets (ids or aliases) of the interpreter's library."""
     library = interpreter.library
     before, after = library.get(before_name), library.get(after_name)
+    if before.source != after.source:
+        raise InputError(
+            f"cannot compare {before.id} ({before.source.value}) with {after.id} "
+            f"({after.source.value}): a diff compares two versions of one source's guideline"
+        )
     phenotypes = phenotype_differences(interpreter, before, after)
     recommendations = recommendation_differences(interpreter, before, after)
     counts = {gene.value: sum(p.gene is gene for p in phenotypes) for gene in Gene}

@@ -150,7 +150,9 @@ def render_alleles(gene: Gene, rule_sets: Sequence[RuleSet], as_json: bool) -> s
         return json.dumps(data, indent=2) + "\n"
     ids = data["rule_sets"]
     width = max(24, *(len(v) for row in data["alleles"].values() for v in row.values()))
-    lines = [f"{gene.value} allele  " + "".join(f"{i:<{width + 2}}" for i in ids)]
+    first = f"{gene.value} allele"
+    column = max(13, len(first) + 2)
+    lines = [f"{first:<{column}}" + "".join(f"{i:<{width + 2}}" for i in ids).rstrip()]
     for name, row in data["alleles"].items():
-        lines.append(f"{name:<13}" + "".join(f"{row[i]:<{width + 2}}" for i in ids).rstrip())
+        lines.append(f"{name:<{column}}" + "".join(f"{row[i]:<{width + 2}}" for i in ids).rstrip())
     return "\n".join(lines) + "\n"
