@@ -111,7 +111,14 @@ def test_text_and_html_show_monitoring() -> None:
     assert "    Monitoring:\n    - complete blood count including platelets: weekly during" in text
     assert "- steady state after 2–4 weeks (guideline)" in text
     html = lookup(
-        "--tpmt", "*1/*3A", "-d", "azathioprine", "--monitoring", "--generated", "x", fmt="html"
+        "--tpmt",
+        "*1/*3A",
+        "-d",
+        "azathioprine",
+        "--monitoring",
+        "--generated",
+        "2026-11-30",
+        fmt="html",
     )
     page_one, details = html.split("<div class='details'>")
     assert "<b>Monitoring:</b> the label's blood-count and liver-test schedule" in page_one
