@@ -130,10 +130,10 @@ def _fhir_option(check_name: str) -> Callable[[str | None], str | None]:
     """An option callback running a check of tpmt.render.fhir (usage error, exit 2)."""
 
     def check(value: str | None) -> str | None:
-        from tpmt.render import fhir
-
         if value is None:
             return None
+        from tpmt.render import fhir
+
         try:
             result: str = getattr(fhir, check_name)(value)
         except InputError as exc:
