@@ -42,6 +42,7 @@ def not_in_batch(field: str) -> str:
 
 
 MAX_LINE = 1 << 20  # characters (bytes) in one input line
+NUL_BYTE = "contains a NUL byte (is this a binary file?)"
 MAX_NUMBER_DIGITS = 50  # a longer JSON integer is refused, not converted
 # number, sample, tpmt, nudt15, drugs cell, error found while reading[, TPMT activity text]
 # (the seventh item only on a row that gives a TPMT activity)
@@ -130,10 +131,21 @@ def _numbered_lines(handle: IO[str] | IO[bytes]) -> Iterator[tuple[int, str | _U
     """(line number, text) for each physical line; unreadable lines as _Unreadable."""
     number = 0
     first = True
+    readline = handle.readline
     while True:
-        chunk: str | bytes = handle.readline(MAX_LINE + 1)
+        chunk: str | bytes = readline(MAX_LINE + 1)
         if not chunk:
             return
+        if not first and type(chunk) is bytes and chunk[-1:] == b"\n" and b"\r" not in chunk:
+            # the common line (UTF-8, LF-terminated, no CR): the checks below, inlined
+            number += 1
+            try:
+                decoded = chunk[:-1].decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, _decode(chunk[:-1], False)
+                continue
+            yield number, (decoded if "\x00" not in decoded else _Unreadable(NUL_BYTE))
+            continue
         if len(chunk) > MAX_LINE and _line_end(chunk) == 0:
             while (rest := handle.readline(MAX_LINE)) and _line_end(rest) == 0:
                 pass
@@ -146,7 +158,7 @@ def _numbered_lines(handle: IO[str] | IO[bytes]) -> Iterator[tuple[int, str | _U
             text = _decode(piece, first)
             first = False
             if isinstance(text, str) and "\x00" in text:
-                text = _Unreadable("contains a NUL byte (is this a binary file?)")
+                text = _Unreadable(NUL_BYTE)
             yield number, text
 
 
