@@ -17,6 +17,9 @@ Where the memos are, from the engine down to the renderers:
 - Calling (tpmt/calling/run.py): the genes' calls and report fragments per genotype signature.
 - Renderers (tpmt/render/batch.py, tpmt/render/calls.py): the rendered text of each fragment,
   keyed by the fragment object itself (``Identity``), for the duration of one output.
+- Re-interpretation (tpmt/reinterpret.py): the short form of a stored dosing step, and a stored
+  rule id's dosing per rule set.
+- Label data (tpmt/label_data.py): each bundled data file, loaded and verified once.
 
 Keys are plain tuples of strings, enums and serial numbers (fragments and rows are numbered
 from one counter, never reused), or ``Identity`` wrappers that hold the object they stand for

@@ -3,15 +3,13 @@ and its content hash (verified against the shipped hash, like a bundled rule set
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from tpmt.errors import GuidelineError
 from tpmt.guideline_schema import LOCAL_ID_PATTERN, DoseRange, StrictModel
+from tpmt.label_data import LabelData, bundled_label_data, load_label_data
 from tpmt.vocab import Condition, Drug
 
 DOSE_DATA_ID = "us-labels-2026"
@@ -110,41 +108,16 @@ class DoseData(StrictModel):
         return self
 
 
-@dataclass(frozen=True)
-class LoadedDoseData:
-    """Validated dose data with its content hash and origin."""
-
-    data: DoseData
-    sha256: str
-    origin: Literal["bundled", "user"]
+LoadedDoseData = LabelData[DoseData]
 
 
 def load_dose_data(directory: Path, shipped_sha256: str | None) -> LoadedDoseData:
-    """Load and validate ``directory/doses.json``; with ``shipped_sha256`` the content must
-    match it (GuidelineError otherwise, before anything is parsed)."""
-    from tpmt.guidelines import HASH_SHOWN, _read_bytes, _read_model, content_hash
-
-    path = directory / DOSE_FILE
-    raw = _read_bytes(path)
-    sha256 = content_hash({DOSE_FILE: raw})
-    if shipped_sha256 is not None and sha256 != shipped_sha256:
-        raise GuidelineError(
-            f"bundled dose data {directory.name} has been modified: content hash "
-            f"{sha256[:HASH_SHOWN]}..., expected {shipped_sha256[:HASH_SHOWN]}...; reinstall tpmt"
-        )
-    data = _read_model(path, DoseData, raw)
-    if data.id != directory.name:
-        raise GuidelineError(f"{path}: id {data.id!r} differs from folder name")
-    return LoadedDoseData(data, sha256, "user" if shipped_sha256 is None else "bundled")
+    """Load and validate ``directory/doses.json`` (verified when ``shipped_sha256`` is given)."""
+    return load_label_data(directory, DOSE_FILE, DoseData, shipped_sha256, "dose data")
 
 
-@cache
 def bundled_dose_data() -> LoadedDoseData:
     """The bundled dose data, verified against its shipped hash (loaded once, on first use)."""
-    from tpmt.guidelines import bundled_directory
     from tpmt.rule_set_hashes import DOSE_DATA_SHA256
 
-    shipped = DOSE_DATA_SHA256.get(DOSE_DATA_ID)
-    if shipped is None:
-        raise GuidelineError(f"dose data {DOSE_DATA_ID} has no shipped hash; reinstall tpmt")
-    return load_dose_data(bundled_directory() / DOSE_DATA_ID, shipped)
+    return bundled_label_data(DOSE_DATA_ID, DOSE_FILE, DoseData, DOSE_DATA_SHA256, "dose data")

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import IO, Any
 
+from tpmt.cache import Memo
 from tpmt.errors import InputError, TpmtError
 from tpmt.guideline_diff import dosing_key, dosing_summary, strip_note
 from tpmt.guideline_schema import DosingStep
@@ -128,11 +128,16 @@ def _alternative_key(alternative: Json) -> str:
     return f"{alternative['diplotype']} ({why})"
 
 
-@cache
+_SHORT: Memo[str, str] = Memo("short dosing of stored steps", 4_096)
+
+
 def _short(step_json: str) -> str:
     from tpmt.compact import short_dosing
 
-    return strip_note(short_dosing(DosingStep.model_validate_json(step_json)))
+    return _SHORT.get(
+        step_json,
+        lambda: strip_note(short_dosing(DosingStep.model_validate_json(step_json))),
+    )
 
 
 def _summary(steps: Iterable[Any]) -> tuple[str, ...]:
@@ -319,14 +324,18 @@ class Reinterpreter:
         if not rule_set.sha256.startswith(sha256):
             return None
 
-        @cache
-        def resolve(rule_id: str) -> tuple[str, ...] | None:
+        resolved: Memo[str, tuple[str, ...] | None] = Memo("stored rule dosing", 4_096)
+
+        def lookup(rule_id: str) -> tuple[str, ...] | None:
             found = rule_set.recommendation_rules.get(_local(rule_id))
             if found is None:
                 return None
             drug, rule = found
             advice = rule_set.drugs[drug].advice
             return dosing_summary([step for key in rule.advice for step in advice[key].dosing])
+
+        def resolve(rule_id: str) -> tuple[str, ...] | None:
+            return resolved.call(rule_id, lookup, rule_id)
 
         return resolve
 

@@ -4,16 +4,14 @@ shipped hash, like the label dose data)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from tpmt.dose_schema import Evidence
-from tpmt.errors import GuidelineError
 from tpmt.guideline_schema import LOCAL_ID_PATTERN, StrictModel
+from tpmt.label_data import LabelData, bundled_label_data, load_label_data
 from tpmt.vocab import Drug
 
 SAFETY_DATA_ID = "us-labels-2026"
@@ -103,41 +101,18 @@ class SafetyData(StrictModel):
         return self
 
 
-@dataclass(frozen=True)
-class LoadedSafetyData:
-    """Validated co-medication and monitoring data with its content hash and origin."""
-
-    data: SafetyData
-    sha256: str
-    origin: Literal["bundled", "user"]
+LoadedSafetyData = LabelData[SafetyData]
 
 
 def load_safety_data(directory: Path, shipped_sha256: str | None) -> LoadedSafetyData:
-    """Load and validate ``directory/safety.json``; with ``shipped_sha256`` the content must
-    match it (GuidelineError otherwise, before anything is parsed)."""
-    from tpmt.guidelines import HASH_SHOWN, _read_bytes, _read_model, content_hash
-
-    path = directory / SAFETY_FILE
-    raw = _read_bytes(path)
-    sha256 = content_hash({SAFETY_FILE: raw})
-    if shipped_sha256 is not None and sha256 != shipped_sha256:
-        raise GuidelineError(
-            f"bundled label safety data {directory.name} has been modified: content hash "
-            f"{sha256[:HASH_SHOWN]}..., expected {shipped_sha256[:HASH_SHOWN]}...; reinstall tpmt"
-        )
-    data = _read_model(path, SafetyData, raw)
-    if data.id != directory.name:
-        raise GuidelineError(f"{path}: id {data.id!r} differs from folder name")
-    return LoadedSafetyData(data, sha256, "user" if shipped_sha256 is None else "bundled")
+    """Load and validate ``directory/safety.json`` (verified when ``shipped_sha256`` is given)."""
+    what = "label safety data"
+    return load_label_data(directory, SAFETY_FILE, SafetyData, shipped_sha256, what)
 
 
-@cache
 def bundled_safety_data() -> LoadedSafetyData:
     """The bundled data, verified against its shipped hash (loaded once, on first use)."""
-    from tpmt.guidelines import bundled_directory
     from tpmt.rule_set_hashes import SAFETY_DATA_SHA256
 
-    shipped = SAFETY_DATA_SHA256.get(SAFETY_DATA_ID)
-    if shipped is None:
-        raise GuidelineError(f"label safety data {SAFETY_DATA_ID} has no shipped hash")
-    return load_safety_data(bundled_directory() / SAFETY_DATA_ID, shipped)
+    what = "label safety data"
+    return bundled_label_data(SAFETY_DATA_ID, SAFETY_FILE, SafetyData, SAFETY_DATA_SHA256, what)
