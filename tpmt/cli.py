@@ -126,6 +126,20 @@ def _iso_date(value: str | None) -> str | None:
         raise typer.BadParameter("give a date as YYYY-MM-DD, e.g. 2026-11-30") from None
 
 
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write here instead of stdout (complete or not at all)."),
+]
+GeneratedOption = Annotated[
+    str | None,
+    typer.Option(
+        "--generated",
+        callback=_iso_date,
+        help="Date printed on HTML output, YYYY-MM-DD (default: today).",
+    ),
+]
+
+
 def _fhir_option(check_name: str) -> Callable[[str | None], str | None]:
     """An option callback running a check of tpmt.render.fhir (usage error, exit 2)."""
 
@@ -235,14 +249,7 @@ def lookup(
     sample: Annotated[
         str | None, typer.Option("--sample", help="Sample or patient identifier to print.")
     ] = None,
-    generated: Annotated[
-        str | None,
-        typer.Option(
-            "--generated",
-            callback=_iso_date,
-            help="Date printed on HTML reports, YYYY-MM-DD (default: today).",
-        ),
-    ] = None,
+    generated: GeneratedOption = None,
     patient_ref: PatientRefOption = None,
     issued: IssuedOption = None,
     weight_kg: Annotated[
@@ -406,20 +413,8 @@ def call(
             "compact).",
         ),
     ] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write here instead of stdout (complete or not at all)."
-        ),
-    ] = None,
-    generated: Annotated[
-        str | None,
-        typer.Option(
-            "--generated",
-            callback=_iso_date,
-            help="Date printed on HTML reports, YYYY-MM-DD (default: today).",
-        ),
-    ] = None,
+    output: OutputOption = None,
+    generated: GeneratedOption = None,
     patient_ref: PatientRefOption = None,
     issued: IssuedOption = None,
 ) -> None:
@@ -511,12 +506,7 @@ def batch(
     input_file: Annotated[
         str, typer.Argument(metavar="INPUT", help="TSV, CSV or JSONL file; - reads stdin.")
     ],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write here instead of stdout (complete or not at all)."
-        ),
-    ] = None,
+    output: OutputOption = None,
     output_format: Annotated[
         BatchFormat, typer.Option("--format", "-f", help="Output format.")
     ] = BatchFormat.jsonl,
@@ -948,20 +938,8 @@ def reinterpret(
     output_format: Annotated[
         ChangesFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ChangesFormat.tsv,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write here instead of stdout (complete or not at all)."
-        ),
-    ] = None,
-    generated: Annotated[
-        str | None,
-        typer.Option(
-            "--generated",
-            callback=_iso_date,
-            help="Date printed on the HTML list, YYYY-MM-DD (default: today).",
-        ),
-    ] = None,
+    output: OutputOption = None,
+    generated: GeneratedOption = None,
 ) -> None:
     """Re-run results under a newer rule set and list what changed, per sample.
 
