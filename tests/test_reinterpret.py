@@ -573,3 +573,13 @@ def test_a_diff_across_sources_is_refused() -> None:
     result = run("guidelines", "--diff", "cpic-2018", "dpwg-2025")
     assert result.exit_code == 3
     assert "a diff compares two versions of one source's guideline" in result.stderr
+
+
+def test_a_json_list_of_drugs_in_batch_input_is_read_as_drugs(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"sample_id": "S1", "tpmt": "*2/*8", "drugs": ["aza", "mp"]}\n')
+    result = run("reinterpret", str(rows), "--from", "cpic-2018", "-g", "cpic-2025", "-f", "jsonl")
+    assert result.exit_code == 6, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert all(r["change_type"] != "error" for r in records)
+    assert {r["drug"] for r in records if r["drug"]} <= {"azathioprine", "mercaptopurine"}

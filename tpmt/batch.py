@@ -41,7 +41,8 @@ class BatchRecord(NamedTuple):
         return None if self.result is None else self.result.report(self.sample)
 
 
-def _drugs(value: Any) -> tuple[str, ...] | None:
+def drug_list(value: Any) -> tuple[str, ...] | None:
+    """A drugs cell or field: a list of names, or a comma- or semicolon-separated text."""
     if value is None or value == "":
         return None
     if isinstance(value, list | tuple):
@@ -92,7 +93,7 @@ def interpret_prepared(
             yield BatchRecord(number, sample, None, error)
             continue
         try:
-            chosen = _drugs(drug_cell) if drug_cell else None
+            chosen = drug_list(drug_cell) if drug_cell else None
             if chosen:
                 selection = engine.selection(chosen, guideline_list)
             else:

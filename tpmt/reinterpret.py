@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
+from tpmt.batch import drug_list
 from tpmt.cache import Memo
 from tpmt.errors import InputError, TpmtError
 from tpmt.guideline_diff import dosing_key, dosing_summary, strip_note
@@ -600,9 +601,5 @@ def reinterpret_rows(
             continue
         chosen = drugs
         if drug_cell:
-            chosen = (
-                [str(d) for d in drug_cell]
-                if isinstance(drug_cell, list)
-                else [p.strip() for p in str(drug_cell).replace(";", ",").split(",") if p.strip()]
-            )
+            chosen = list(drug_list(drug_cell) or ())
         yield reinterpreter.fresh(number, name, tpmt, nudt15, before_id, chosen)
