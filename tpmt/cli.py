@@ -538,24 +538,22 @@ def batch(
     from tpmt.interpreter import interpreter_for
     from tpmt.render.batch import render_batch
 
-    def open_input() -> object:
-        if input_file == "-":
-            return contextlib.nullcontext(sys.stdin.buffer)
-        try:
-            return open(input_file, "rb")
-        except OSError as exc:
-            raise InputError(f"cannot read {input_file!r}: {exc.strerror}") from None
-
     if compact and output_format is not BatchFormat.jsonl:
         raise typer.BadParameter("--compact needs --format jsonl", param_hint="--compact")
     _one_patient_per_sample(patient_ref, False)
     if output is not None and input_file != "-":
         _run(lambda: refuse_same_file(output, [Path(input_file)]))
     ranges = _run(lambda: _lab_ranges(lab_ranges))
-    source = _run(open_input)
+    source = _run(
+        lambda: (
+            contextlib.nullcontext(sys.stdin.buffer)
+            if input_file == "-"
+            else _open_binary(Path(input_file), input_file)
+        )
+    )
     _long_run()
     counts = {"rows": 0, "failed": 0}
-    with source as handle:  # type: ignore[attr-defined]
+    with source as handle:
         engine = _run(lambda: interpreter_for(guidelines_dir))
         _run(lambda: engine.selection(_drug_list(drug), guideline))  # a typo: one error, not N
         rows = _run(lambda: read_rows(handle, input_file))
@@ -592,6 +590,14 @@ def batch(
             err=True,
         )
         raise typer.Exit(3)
+
+
+def _open_binary(path: Path, shown: str) -> IO[bytes]:
+    """An input file opened for reading bytes, or InputError naming it as the user gave it."""
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot read {shown!r}: {exc.strerror}") from None
 
 
 def _stdin_text() -> str:
@@ -962,13 +968,7 @@ def reinterpret(
     if output is not None:
         _run(lambda: refuse_same_file(output, [path]))
 
-    def open_input() -> IO[bytes]:
-        try:
-            return open(path, "rb")
-        except OSError as exc:
-            raise InputError(f"cannot read {input_file!r}: {exc.strerror}") from None
-
-    handle = _run(open_input)
+    handle = _run(lambda: _open_binary(path, input_file))
     with handle:
         head = _run(lambda: first_line(handle))
         stored = not head.strip() or is_stored_results(head)
