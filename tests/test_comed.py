@@ -185,13 +185,14 @@ def test_unknown_comed_is_exit_3_listing_accepted_names(value: str) -> None:
 def test_without_comed_the_report_is_unchanged(interpreter: Interpreter) -> None:
     report = interpreter.interpret("*1/*3A", "*1/*3", None, None)
     loaded = bundled_safety_data()
-    assert with_safety(report, None, False, loaded) is report
+    assert with_safety(report, None, loaded) is report
     assert (
         comed_request(None, loaded.data) is None and comed_request(["", " "], loaded.data) is None
     )
     with pytest.raises(InputError, match="must hold co-medication names"):
         comed_request([1], loaded.data)  # type: ignore[list-item]
-    assert '"comed"' not in report.model_dump_json() and '"safety"' not in report.model_dump_json()
+    assert all(rec.comed is None for rec in report.recommendations)
+    assert report.safety is not None and report.safety.comed == ()  # the monitoring's label data
 
 
 def test_http_comed_field(interpreter: Interpreter) -> None:

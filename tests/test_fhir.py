@@ -90,7 +90,10 @@ def test_codes_follow_the_genomics_reporting_ig(interpreter: Interpreter) -> Non
         drug["extension"][0]["valueRelatedArtifact"]["url"] == "https://doi.org/10.1002/cpt.70209"
     )
     assert len(drug["derivedFrom"]) == 3  # TPMT genotype, TPMT and NUDT15 phenotypes
-    (task,) = resources(bundle, "Task")
+    task, follow_up = resources(bundle, "Task")  # the recommendation, then the monitoring
+    assert follow_up["partOf"] == [
+        {"reference": next(e["fullUrl"] for e in bundle["entry"] if e["resource"] is task)}
+    ]
     assert task["status"] == "requested" and task["intent"] == "proposal"
     assert task["code"] == {
         "coding": [{"system": "http://loinc.org", "code": "LA26422-8", "display": "Decrease dose"}]

@@ -1,5 +1,6 @@
-"""Monitoring (--monitoring): the label's schedules, written out from the cited label copies (not
-verified against the current label), and the guideline row's time to steady state.
+"""Monitoring (on every recommendation; --no-monitoring leaves it out): the label's schedules,
+written out from the cited label copies (not verified against the current label), and the guideline
+row's time to steady state.
 
 Azathioprine (Imuran label, Precautions: Laboratory Tests): blood counts with platelets weekly in
 the first month, twice monthly in months two and three, then monthly. Mercaptopurine (tablets,
@@ -98,18 +99,59 @@ def test_monitoring_per_drug(
     assert report["safety"]["comed"] == []
 
 
-def test_monitoring_is_only_there_when_asked() -> None:
-    report = json.loads(lookup("--tpmt", "*1/*3A"))
+def test_monitoring_is_on_every_recommendation_by_default() -> None:
+    report = json.loads(lookup("--tpmt", "*1/*3A", "--nudt15", "*1/*3"))
+    assert len(report["recommendations"]) == 9  # 3 drugs x (CPIC, DPWG TPMT, DPWG NUDT15)
+    for row in report["recommendations"]:
+        ids = [m["data_id"] for m in row["monitoring"]["label"]]
+        assert ids[0] == f"{row['drug']}-blood-counts"
+    assert report["safety"]["data"]["id"] == "us-labels-2026/safety"
+    assert report["safety"]["comed"] == []
+    again = json.loads(lookup("--tpmt", "*1/*3A", "--monitoring"))
+    assert again == json.loads(lookup("--tpmt", "*1/*3A"))
+
+
+def test_no_monitoring_leaves_it_out() -> None:
+    report = json.loads(lookup("--tpmt", "*1/*3A", "--no-monitoring"))
     assert all("monitoring" not in r for r in report["recommendations"])
     assert "safety" not in report
+    with_comed = json.loads(lookup("--tpmt", "*1/*3A", "--no-monitoring", "--comed", "allopurinol"))
+    assert all("monitoring" not in r for r in with_comed["recommendations"])
+    assert with_comed["safety"]["comed"] == ["allopurinol"]
+
+
+PAIRS = [
+    (tpmt, nudt15)
+    for tpmt in ("*1/*1", "*1/*3A", "*3A/*3A", "*1/*22", "IM", "PM", "Indeterminate", None)
+    for nudt15 in ("*1/*1", "*1/*3", "*3/*3", "*1/*4", "NM", None)
+    if tpmt or nudt15
+]
+
+
+def test_monitoring_is_the_only_difference_from_an_interpreter_without_it() -> None:
+    """Monitoring is label data beside the engine's result: without it, the same report."""
+    from tpmt.comed import without_monitoring
+    from tpmt.interpreter import Interpreter
+
+    plain, watched = Interpreter(monitoring=False), Interpreter()
+    for tpmt, nudt15 in PAIRS:
+        without = plain.interpret(tpmt, nudt15)
+        report = watched.interpret(tpmt, nudt15)
+        assert without.safety is None and all(r.monitoring is None for r in without.recommendations)
+        assert all(r.monitoring is not None for r in report.recommendations), (tpmt, nudt15)
+        assert without_monitoring(report) == without, (tpmt, nudt15)
 
 
 def test_text_and_html_show_monitoring() -> None:
     text = lookup(
         "--tpmt", "*1/*3A", "-d", "azathioprine", "-g", "cpic", "--monitoring", fmt="text"
     )
-    assert "    Monitoring:\n    - complete blood count including platelets: weekly during" in text
-    assert "- steady state after 2–4 weeks (guideline)" in text
+    assert (
+        "  Monitoring (US label, for every row above)\n"
+        "    - complete blood count including platelets: weekly during" in text
+    )
+    assert text.count("Monitoring (US label") == 1  # once per drug, not per row
+    assert "daily, steady state after\n      2–4 weeks" in text  # in the row's dosing line
     html = lookup(
         "--tpmt",
         "*1/*3A",
@@ -155,7 +197,7 @@ def test_fhir_follow_up_task_passes_the_profile_checks(patient: str | None) -> N
 
 def test_fhir_contraindication_drops_the_dose_code() -> None:
     args = ["--tpmt", "*1/*3A", "-d", "azathioprine", "-g", "cpic", "--comed", "febuxostat"]
-    kinds = check_bundle(json.loads(lookup(*args, fmt="fhir")), None)
+    kinds = check_bundle(json.loads(lookup(*args, "--no-monitoring", fmt="fhir")), None)
     (task,) = kinds["medication-recommendation"]
     assert "code" not in task
     assert task["description"].startswith(

@@ -308,10 +308,11 @@ def lookup(
     monitoring: Annotated[
         bool,
         typer.Option(
-            "--monitoring",
-            help="Add the label's monitoring schedule and the guideline's time to steady state.",
+            "--monitoring/--no-monitoring",
+            help="Each drug's label monitoring schedule and each row's time to steady state "
+            "(shown by default; --no-monitoring leaves them out).",
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Interpret TPMT and NUDT15 results into phenotypes and dosing recommendations."""
     from tpmt.interpreter import interpreter_for

@@ -192,36 +192,18 @@ def _withdrawn(dose: StepDose, statements: tuple[ComedStatement, ...]) -> StepDo
     )
 
 
-def _row(
-    rec: Recommendation, comeds: tuple[str, ...] | None, watch: bool, data: SafetyData
-) -> Recommendation:
-    update: dict[str, object] = {}
-    if comeds:
-        statements = comed_statements(rec, comeds, data)
-        update["comed"] = statements
-        against = tuple(s for s in statements if s.effect == "contraindicated")
-        if against and rec.dose:
-            update["dose"] = tuple(_withdrawn(step, against) for step in rec.dose)
-    if watch:
-        update["monitoring"] = monitoring(rec, data)
-    return rec.model_copy(update=update) if update else rec
+def monitored(rec: Recommendation, data: SafetyData) -> Recommendation:
+    """The row with its drug's label monitoring and its time to steady state."""
+    return rec.model_copy(update={"monitoring": monitoring(rec, data)})
 
 
-def with_safety(
-    report: Report,
-    comeds: tuple[str, ...] | None,
-    watch: bool,
-    loaded: LoadedSafetyData,
-) -> Report:
-    """The report with the labels' co-medication statements (``comeds``) and monitoring
-    (``watch``) on each recommendation, and what was checked on the report; unchanged when
-    neither is asked for."""
-    if not comeds and not watch:
-        return report
+def safety_context(
+    comeds: tuple[str, ...], loaded: LoadedSafetyData, with_dose: bool = False
+) -> SafetyContext:
+    """What was checked and the label data behind the rows' co-medication and monitoring."""
     data = loaded.data
-    rows = tuple(_row(rec, comeds, watch, data) for rec in report.recommendations)
     notes = [NOT_CHECKED] if comeds else []
-    if comeds and report.dose is not None:
+    if comeds and with_dose:
         notes.append(
             "The mg figures are the genotype-based doses only: they include no co-medication "
             "reduction (see each drug's co-medication advice)."
@@ -230,8 +212,8 @@ def with_safety(
         "Every label statement here was taken from copies of the label text; it is "
         f"{NOT_VERIFIED} unless it says it was read there."
     )
-    context = SafetyContext(
-        comed=comeds or (),
+    return SafetyContext(
+        comed=comeds,
         checked=tuple(c.id for c in data.comedications),
         notes=tuple(notes),
         data=SafetyDataInfo(
@@ -242,8 +224,28 @@ def with_safety(
             sha256=loaded.sha256,
         ),
     )
+
+
+def _with_comeds(rec: Recommendation, comeds: tuple[str, ...], data: SafetyData) -> Recommendation:
+    statements = comed_statements(rec, comeds, data)
+    update: dict[str, object] = {"comed": statements}
+    against = tuple(s for s in statements if s.effect == "contraindicated")
+    if against and rec.dose:
+        update["dose"] = tuple(_withdrawn(step, against) for step in rec.dose)
+    return rec.model_copy(update=update)
+
+
+def with_safety(report: Report, comeds: tuple[str, ...] | None, loaded: LoadedSafetyData) -> Report:
+    """The report with the labels' co-medication statements (``comeds``) on each
+    recommendation, and what was checked on the report; unchanged when none is given. (The
+    monitoring is on every row already: the Interpreter adds it.)"""
+    if not comeds:
+        return report
+    data = loaded.data
+    rows = tuple(_with_comeds(rec, comeds, data) for rec in report.recommendations)
+    context = safety_context(comeds, loaded, report.dose is not None)
     update: dict[str, object] = {"recommendations": rows, "safety": context}
-    if comeds and report.dose is not None:
+    if report.dose is not None:
         against = sorted(
             {s.comed for r in rows if r.drug is report.dose.drug for s in contraindications(r)}
         )
@@ -258,16 +260,29 @@ def with_safety(
     return report.model_copy(update=update)
 
 
+def without_monitoring(report: Report) -> Report:
+    """The report without the label monitoring (``--no-monitoring``): the rows lose it, and the
+    report names the label data only when co-medications were checked."""
+    if not any(rec.monitoring is not None for rec in report.recommendations):
+        return report
+    rows = tuple(rec.model_copy(update={"monitoring": None}) for rec in report.recommendations)
+    safety = report.safety if report.safety is not None and report.safety.comed else None
+    return report.model_copy(update={"recommendations": rows, "safety": safety})
+
+
 def apply_safety(
     report: Report,
     comed: Iterable[object] | str | None,
-    watch: bool,
+    watch: bool = True,
     names: Mapping[str, str] = CLI_NAMES,
 ) -> Report:
-    """``with_safety`` with the bundled data (verified on first use) and unchecked names."""
-    if comed is None and not watch:
+    """``with_safety`` with the bundled data (verified on first use) and unchecked names;
+    ``watch`` False drops the label monitoring."""
+    if not watch:
+        report = without_monitoring(report)
+    if comed is None:
         return report
     from tpmt.safety_schema import bundled_safety_data
 
     loaded = bundled_safety_data()
-    return with_safety(report, comed_request(comed, loaded.data, names), watch, loaded)
+    return with_safety(report, comed_request(comed, loaded.data, names), loaded)

@@ -26,6 +26,7 @@ from tpmt.models import (
     GuidelineInfo,
     Recommendation,
     Report,
+    SafetyContext,
     TraceStep,
     assemble,
 )
@@ -55,6 +56,7 @@ class Selection:
     drugs: tuple[Drug, ...]
     guidelines: tuple[GuidelineInfo, ...]
     key: tuple[str, ...]  # the rule sets' content hashes
+    safety: SafetyContext | None = None  # the label data behind every row's monitoring
     serial: int = field(default_factory=lambda: next(_SERIALS))  # (memo keys)
 
 
@@ -195,10 +197,17 @@ def gene_fragment(
     )
 
 
-def rows_fragment(rule_set: RuleSet, evaluation: Evaluation) -> RowsFragment:
-    """The rows and recommendation/note trace steps of an evaluation, per drug."""
+def rows_fragment(
+    rule_set: RuleSet,
+    evaluation: Evaluation,
+    finish: Callable[[Recommendation], Recommendation] | None = None,
+) -> RowsFragment:
+    """The rows and recommendation/note trace steps of an evaluation, per drug (each row passed
+    through ``finish``, e.g. to add the label's monitoring)."""
     firings = evaluation.advice_firings
     rows = {d: tuple(recommendations(rule_set, evaluation, [d])) for d in rule_set.drugs}
+    if finish is not None:
+        rows = {d: tuple(map(finish, drug_rows)) for d, drug_rows in rows.items()}
     return RowsFragment(
         rows=FrozenDict(rows),
         steps=FrozenDict({d: _keyed(trace_steps(rule_set, firings, [d])) for d in rule_set.drugs}),
@@ -219,6 +228,7 @@ def compose_report(
     row_steps: tuple[KeyedStep, ...],
     sample: str | None = None,
     warnings: tuple[str, ...] = (),
+    safety: SafetyContext | None = None,
 ) -> Report:
     """The Report of these parts (no validation needed: every part is already valid)."""
     # gene steps (function, phenotype) all sort before advice steps (recommendation, note)
@@ -234,7 +244,7 @@ def compose_report(
         trace=(*map(_STEP, genes_steps), *map(_STEP, row_steps)),
         warnings=warnings,
         dose=None,
-        safety=None,
+        safety=safety,
     )
 
 
@@ -273,4 +283,5 @@ class Composition(NamedTuple):
             self.advice.steps,
             sample,
             self.warnings,
+            self.selection.safety,
         )

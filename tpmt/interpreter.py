@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -27,7 +27,7 @@ from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
 from tpmt.evaluate import Evaluator, GeneEvaluation
 from tpmt.frozen import FrozenDict
 from tpmt.guidelines import HASH_SHOWN, GuidelineLibrary, Origin, RuleSet
-from tpmt.models import AdviceAlternative, Recommendation, Report
+from tpmt.models import AdviceAlternative, Recommendation, Report, SafetyContext
 from tpmt.outcome import GeneOutcome, typed_outcome
 from tpmt.parse import (
     DiplotypeInput,
@@ -94,8 +94,16 @@ class Interpreter:
     fragments between results is safe.
     """
 
-    def __init__(self, guidelines_dir: Path | None = None, origin: Origin | None = None) -> None:
+    def __init__(
+        self,
+        guidelines_dir: Path | None = None,
+        origin: Origin | None = None,
+        monitoring: bool = True,
+    ) -> None:
+        """``monitoring``: every recommendation carries its drug's label monitoring and its time
+        to steady state (the bundled label data, verified on first use)."""
         self.library = GuidelineLibrary(guidelines_dir, origin)
+        self.monitoring = monitoring
         self.evaluator = Evaluator()
         self.version = tool_version()
         self._selections: Memo[tuple[object, ...], Selection] = Memo("selections", 1_024)
@@ -152,7 +160,8 @@ class Interpreter:
             rule_sets = tuple(self.rule_sets(guideline_key))
             guideline_infos = tuple(guideline_info(rs) for rs in rule_sets)
             key = tuple(rule_set.sha256 for rule_set in rule_sets)
-            return Selection(rule_sets, parse_drugs(drug_key), guideline_infos, key)
+            safety = self._label_safety()[1] if self.monitoring else None
+            return Selection(rule_sets, parse_drugs(drug_key), guideline_infos, key, safety)
 
         return self._selections.get((drug_key, guideline_key), resolve)
 
@@ -292,8 +301,21 @@ class Interpreter:
         one, two = tpmt.phenotype_fact, nudt15.phenotype_fact
         key = (rule_set.sha256, one["phenotype"], one["by"], two["phenotype"], two["by"])
         return self._rows.get(
-            key, lambda: rows_fragment(rule_set, self.evaluator.combine(rule_set, tpmt, nudt15))
+            key,
+            lambda: rows_fragment(
+                rule_set,
+                self.evaluator.combine(rule_set, tpmt, nudt15),
+                self._label_safety()[0] if self.monitoring else None,
+            ),
         )
+
+    def _label_safety(self) -> tuple[Callable[[Recommendation], Recommendation], SafetyContext]:
+        """What adds the label monitoring to a row, and the report's note of the label data."""
+        from tpmt.comed import monitored, safety_context
+        from tpmt.safety_schema import bundled_safety_data
+
+        loaded = bundled_safety_data()
+        return partial(monitored, data=loaded.data), safety_context((), loaded)
 
     def decorated_rows(self, composition: Composition) -> tuple[Recommendation, ...]:
         """The composition's rows, each with the more severe rows the evidence allows."""

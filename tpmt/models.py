@@ -390,7 +390,8 @@ class Recommendation(ReportModel):
     monitoring: Monitoring | None = Field(
         default=None,
         exclude_if=_is_none,
-        description="only when asked for: the label's monitoring and the time to steady state",
+        description="the label's monitoring and the time to steady state (absent with "
+        "--no-monitoring, or from an Interpreter(monitoring=False))",
     )
 
 
@@ -424,6 +425,6 @@ class Report(ReportModel):
     safety: SafetyContext | None = Field(
         default=None,
         exclude_if=_is_none,
-        description="only with co-medications or monitoring asked for: what was checked and "
+        description="with monitoring (the default) or co-medications: what was checked and "
         "the label safety data (id, version, sha256)",
     )

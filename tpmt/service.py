@@ -93,8 +93,9 @@ class InterpretRequest(BaseModel):
         examples=[["allopurinol"]],
     )
     monitoring: bool = Field(
-        default=False,
-        description="add the label's monitoring schedule and the guideline's time to steady state",
+        default=True,
+        description="each recommendation's label monitoring schedule and time to steady state "
+        "(false leaves them out)",
     )
 
 

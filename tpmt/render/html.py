@@ -17,7 +17,13 @@ from tpmt.guideline_schema import DosingStep
 from tpmt.models import Alternative, GeneResult, GuidelineInfo, Recommendation, Report
 from tpmt.render.activity import activity_cell, activity_summary
 from tpmt.render.dose_text import context_lines, step_line
-from tpmt.render.safety_text import banner, comed_line, contraindications, monitoring_lines
+from tpmt.render.safety_text import (
+    banner,
+    comed_line,
+    contraindications,
+    drug_monitoring,
+    label_lines,
+)
 from tpmt.render.safety_text import context_lines as safety_context
 from tpmt.render.text import SHORT, alternative_line, describe_step, gene_heading
 from tpmt.vocab import Action, Condition, Drug, InputType
@@ -449,16 +455,24 @@ def _safety_details(rec: Recommendation) -> str:
             f"{escape(comed_line(statement))}<br>Label: {escape(statement.statement)}<br>"
             f"Source: {escape(statement.source)}</p>"
         )
-    if rec.monitoring is not None:
-        items = "".join(f"<li>{escape(line)}</li>" for line in monitoring_lines(rec.monitoring))
+    return "".join(body)
+
+
+def _monitoring_details(report: Report) -> str:
+    """Details: each drug's label monitoring with its sources (the same for all its rows)."""
+    body = []
+    for drug, monitoring in drug_monitoring(report):
+        items = "".join(f"<li>{escape(line)}</li>" for line in label_lines(monitoring))
         sources = "".join(
-            f"<li>{escape(m.data_id)}: {escape(m.source)}</li>" for m in rec.monitoring.label
+            f"<li>{escape(m.data_id)}: {escape(m.source)}</li>" for m in monitoring.label
         )
         body.append(
-            f"<p class='small'><b>Monitoring</b></p><ul class='small'>{items}</ul>"
+            f"<h3>{escape(drug.value.capitalize())}</h3><ul class='small'>{items}</ul>"
             f"<ul class='fine'>{sources}</ul>"
         )
-    return "".join(body)
+    if not body:
+        return ""
+    return "<h2>Details: monitoring (US labels)</h2>" + "".join(body)
 
 
 def _safety_context(report: Report) -> str:
@@ -508,6 +522,7 @@ def _details(report: Report) -> str:
         + "".join(_gene_details(gene, result) for gene, result in report.genes.items())
         + "<h2>Details: recommendations</h2>"
         + ("".join(_recommendation_details(r) for r in report.recommendations) or "<p>None.</p>")
+        + _monitoring_details(report)
         + _safety_context(report)
         + f"<h2>References</h2><ul class='small'>{_reference_items(report)}</ul>"
         + "<h2>Rule sets</h2><table><colgroup><col style='width:14%'><col style='width:50%'>"

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from tpmt.guideline_schema import Range
-from tpmt.models import ComedStatement, Monitoring, Recommendation, SafetyContext, SteadyState
-from tpmt.vocab import Condition
+from tpmt.models import (
+    ComedStatement,
+    Monitoring,
+    Recommendation,
+    Report,
+    SafetyContext,
+    SteadyState,
+)
+from tpmt.vocab import Condition, Drug
 
 HASH_SHOWN = 16  # as for rule sets in the text report
 NOT_VERIFIED = "not verified against the current label"
@@ -58,6 +65,34 @@ def monitoring_lines(monitoring: Monitoring) -> list[str]:
         for m in monitoring.label
     ]
     return [*lines, steady_state_line(monitoring.steady_state), monitoring.note]
+
+
+DRUG_NOTE = (
+    "These label schedules apply to every patient on the drug, whatever the genotype. After a "
+    "dose change, check blood counts again once steady state is reached (each guideline row "
+    "gives its time to steady state in its dosing line, where it has one)."
+)
+
+
+def label_lines(monitoring: Monitoring) -> list[str]:
+    """The drug's label schedules with their evidence and data entries, then the note that they
+    apply whatever the genotype (shown once per drug: they do not differ between its rows)."""
+    lines = [
+        f"{m.tests}: {m.schedule}"
+        + ("" if m.verified or NOT_VERIFIED in m.schedule else f" ({NOT_VERIFIED})")
+        + f" [label; data {m.data_id}]"
+        for m in monitoring.label
+    ]
+    return [*lines, DRUG_NOTE]
+
+
+def drug_monitoring(report: Report) -> Iterator[tuple[Drug, Monitoring]]:
+    """Each drug of the report with its label monitoring (the same on all of the drug's rows)."""
+    seen: set[Drug] = set()
+    for rec in report.recommendations:
+        if rec.monitoring is not None and rec.drug not in seen:
+            seen.add(rec.drug)
+            yield rec.drug, rec.monitoring
 
 
 def monitoring_summary(monitoring: Monitoring) -> str:

@@ -10,7 +10,7 @@ from tpmt.models import AdviceAlternative, AlternativeCause, GeneResult, Recomme
 from tpmt.render.activity import activity_summary
 from tpmt.render.cells import printable
 from tpmt.render.dose_text import context_lines, step_line
-from tpmt.render.safety_text import banner, comed_line, contraindications, monitoring_lines
+from tpmt.render.safety_text import banner, comed_line, contraindications, label_lines
 from tpmt.render.safety_text import context_lines as safety_context
 from tpmt.vocab import Action, Condition, Gene, Phenotype
 
@@ -217,11 +217,6 @@ def _recommendation_lines(rec: Recommendation) -> list[str]:
         lines.append("    More severe advice the evidence leaves possible:")
         for alt in rec.alternatives:
             lines += _wrap("! " + alternative_line(alt), "    ", 2)
-    if rec.monitoring is not None:
-        lines.append("    Monitoring:")
-        lines += [
-            w for line in monitoring_lines(rec.monitoring) for w in _wrap("- " + line, "    ", 2)
-        ]
     return lines
 
 
@@ -240,7 +235,7 @@ def render_report(report: Report, explain: bool = False) -> str:
     for gene, result in report.genes.items():
         lines += _gene_lines(gene, result)
     current = None
-    for rec in report.recommendations:
+    for index, rec in enumerate(report.recommendations):
         if rec.drug != current:
             current = rec.drug
             lines += ["", rec.drug.value.capitalize()]
@@ -250,6 +245,12 @@ def render_report(report: Report, explain: bool = False) -> str:
                 lines.append("  Dose in mg")
                 lines += [w for line in context_lines(report.dose) for w in _wrap(line, "    ", 2)]
         lines += _recommendation_lines(rec)
+        following = report.recommendations[index + 1 : index + 2]
+        if rec.monitoring is not None and (not following or following[0].drug is not rec.drug):
+            lines.append("  Monitoring (US label, for every row above)")
+            lines += [
+                w for line in label_lines(rec.monitoring) for w in _wrap("- " + line, "    ", 2)
+            ]
     lines += ["", "References"]
     seen: list[str] = []
     for rec in report.recommendations:
