@@ -172,3 +172,22 @@ def test_mercaptopurine_alternative_line_says_thrice_weekly(interpreter: Interpr
         "week (9–15 mg/week) (tablets (UNVERIFIED): none within it; or 0.15–0.25 mL of the 20 "
         "mg/mL oral suspension (not rounded))" in flat
     )
+
+
+def test_planned_dose_without_indication_says_what_is_missing(interpreter: Interpreter) -> None:
+    """Without an indication the malignancy step cannot be chosen: no mg, and why, per step."""
+    request = dose_request(weight_kg=20, planned_dose_mg=40)
+    report = interpreter.interpret("*1/*3A", None, ["mp"], dose=request)
+    malignancy, nonmalignancy = alternative_steps(
+        report, "cpic-2025", "cpic-2025:mercaptopurine.PM-NR"
+    )
+    assert figures(malignancy) == ("not_computed", None, None, None, None)
+    assert nonmalignancy["status"] == "not_computed"
+    (kept,) = alternative_steps(report, "dpwg-2025", "dpwg-2025:mercaptopurine.TPMT-PM")[1:]
+    assert figures(kept) == ("computed", (4.0, 4.0), 7, (28.0, 28.0), None)  # 10% of 40 mg/day
+    flat = " ".join(line.strip() for line in render_report(report).splitlines())
+    assert (
+        "(rule cpic-2025:mercaptopurine.PM-NR); no mg figure (malignancy: for malignancy only; "
+        "give --indication to say which applies; nonmalignancy: a non-thiopurine alternative is "
+        "advised)" in flat
+    )

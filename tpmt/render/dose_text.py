@@ -65,12 +65,13 @@ def _why_none(step: StepDose) -> str:
     if step.status == "no_dose" and step.explanation.startswith("CONTRAINDICATED"):
         return step.explanation.partition(":")[0]
     if step.action is Action.CONSIDER_ALTERNATIVE:
-        return "a non-thiopurine alternative is advised"
+        return f"{head}a non-thiopurine alternative is advised"
     if step.status == "no_dose":
         return "not a dosing instruction"
     if step.status == "no_reduction_needed":
         return f"{head}the standard dose is below the reduction's threshold"
-    return f"{head}{step.explanation}"
+    why = step.explanation.removesuffix(" (no mg figure)").removesuffix("; no mg figure")
+    return f"{head}{why}"
 
 
 def _with_mg(step: StepDose) -> str:
