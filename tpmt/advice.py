@@ -143,6 +143,7 @@ def slot_alternative(slot: Slot, options: dict[Gene, Options]) -> AdviceAlternat
         text=row.text,
         because=causes,
         more=more,
+        dose=None,
     )
 
 

@@ -4,7 +4,8 @@ The rule engine decides the genotype advice; this module only attaches what the 
 about the drug with a co-medication (allopurinol, febuxostat) and about monitoring, each with
 its source and evidence. It never multiplies a label reduction into the genotype reduction: both
 are stated and the prescriber decides. A contraindication overrides any dose: the drug's mg
-figures (when dose inputs were given) are withdrawn and the reason is given instead.
+figures (when dose inputs were given), those of its more severe alternatives too, are
+withdrawn and the reason is given instead.
 """
 
 from __future__ import annotations
@@ -232,6 +233,13 @@ def _with_comeds(rec: Recommendation, comeds: tuple[str, ...], data: SafetyData)
     against = tuple(s for s in statements if s.effect == "contraindicated")
     if against and rec.dose:
         update["dose"] = tuple(_withdrawn(step, against) for step in rec.dose)
+    if against and any(alt.dose for alt in rec.alternatives):
+        update["alternatives"] = tuple(
+            alt.model_copy(update={"dose": tuple(_withdrawn(s, against) for s in alt.dose)})
+            if alt.dose
+            else alt
+            for alt in rec.alternatives
+        )
     return rec.model_copy(update=update)
 
 

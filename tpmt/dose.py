@@ -394,7 +394,8 @@ def apply_dose(
     loaded: LoadedDoseData,
     names: Mapping[str, str] = CLI_NAMES,
 ) -> Report:
-    """The report with a ``dose`` on each recommendation of the dose's drug and the context
+    """The report with a ``dose`` on each recommendation of the dose's drug (and on each of its
+    more severe alternatives) and the context
     (inputs, standard dose, label data) on the report. InputError for what cannot be used."""
     data = loaded.data
     drugs = tuple(dict.fromkeys(rec.drug for rec in report.recommendations))
@@ -416,9 +417,7 @@ def apply_dose(
     )
     strengths = next(s for s in data.strengths if s.drug is drug)
     rows = tuple(
-        rec.model_copy(update={"dose": _row_dose(rec, patient, strengths, names)})
-        if rec.drug is drug
-        else rec
+        _row_dose(rec, patient, strengths, names) if rec.drug is drug else rec
         for rec in report.recommendations
     )
     context = DoseContext(
@@ -448,10 +447,29 @@ def apply_dose(
     return report.model_copy(update={"recommendations": rows, "dose": context})
 
 
+def _steps_dose(
+    dosing: tuple[DosingStep, ...],
+    patient: Patient,
+    strengths: Strengths,
+    names: Mapping[str, str],
+) -> tuple[StepDose, ...]:
+    return tuple(step_dose(step, patient, strengths, names) for step in dosing)
+
+
 def _row_dose(
     rec: Recommendation, patient: Patient, strengths: Strengths, names: Mapping[str, str]
-) -> tuple[StepDose, ...]:
-    return tuple(step_dose(step, patient, strengths, names) for step in rec.dosing)
+) -> Recommendation:
+    """The row with a ``dose`` on it and on each of its more severe alternatives."""
+    alternatives = tuple(
+        alt.model_copy(update={"dose": _steps_dose(alt.dosing, patient, strengths, names)})
+        for alt in rec.alternatives
+    )
+    return rec.model_copy(
+        update={
+            "dose": _steps_dose(rec.dosing, patient, strengths, names),
+            "alternatives": alternatives,
+        }
+    )
 
 
 def _formula(data: DoseData) -> str:

@@ -203,18 +203,6 @@ class AlternativeCause(ReportModel):
     assumption: str | None = None
 
 
-class AdviceAlternative(ReportModel):
-    """A more severe recommendation row the evidence leaves possible, and what leads to it."""
-
-    lookup: FrozenMap[Gene, Phenotype]
-    rule_id: str
-    classification: Classification | None
-    dosing: tuple[DosingStep, ...]
-    text: str
-    because: tuple[AlternativeCause, ...]
-    more: int = Field(default=0, description="further diplotypes with the same outcome, not listed")
-
-
 def _is_none(value: object) -> bool:
     return value is None
 
@@ -247,6 +235,24 @@ class StepDose(ReportModel):
     rounded_mg_per_dose: MgRange | None
     rounding: str | None = Field(description="how the dose was rounded to marketed strengths")
     explanation: str
+
+
+class AdviceAlternative(ReportModel):
+    """A more severe recommendation row the evidence leaves possible, and what leads to it."""
+
+    lookup: FrozenMap[Gene, Phenotype]
+    rule_id: str
+    classification: Classification | None
+    dosing: tuple[DosingStep, ...]
+    text: str
+    because: tuple[AlternativeCause, ...]
+    more: int = Field(default=0, description="further diplotypes with the same outcome, not listed")
+    dose: tuple[StepDose, ...] | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="only with dose inputs, for the dose's drug: each dosing step of this row "
+        "in mg (same order as dosing), as for the recommendation",
+    )
 
 
 class StandardDose(ReportModel):

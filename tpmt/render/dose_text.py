@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tpmt.models import DoseContext, MgRange, StepDose
-from tpmt.vocab import Condition, Frequency
+from tpmt.vocab import Action, Condition, Frequency
 
 HASH_SHOWN = 16  # as for rule sets in the text report
 
@@ -43,6 +43,58 @@ def step_line(step: StepDose) -> str:
         return f"{head}{share + ' — ' if share else ''}no mg figure: {step.explanation}"
     rounding = f"; tablets: {step.rounding}" if step.rounding else ""
     return f"{head}{share} → {step_summary(step)}. How: {step.explanation}{rounding}"
+
+
+def _tablets(step: StepDose) -> str:
+    """'tablets: 75–275 mg', 'tablets: none within it', with the flag UNVERIFIED and the
+    oral suspension's volume when the rounding has them (its full words are on the
+    recommendation's own dose lines)."""
+    rounding = step.rounding or ""
+    flag = " (UNVERIFIED)" if rounding.startswith("UNVERIFIED") else ""
+    tablets = mg(step.rounded_mg_per_dose) if step.rounded_mg_per_dose else "none within it"
+    suspension = rounding.partition("; or ")[2]
+    return f"tablets{flag}: {tablets}" + (f"; or {suspension}" if suspension else "")
+
+
+def _why_none(step: StepDose) -> str:
+    """Why a step of an alternative has no mg figure, in a few words ('' for the other
+    condition's step)."""
+    head = "" if step.condition is Condition.ANY else f"{step.condition.value}: "
+    if step.status == "not_applicable":
+        return ""
+    if step.status == "no_dose" and step.explanation.startswith("CONTRAINDICATED"):
+        return step.explanation.partition(":")[0]
+    if step.action is Action.CONSIDER_ALTERNATIVE:
+        return f"{head}a non-thiopurine alternative is advised"
+    if step.status == "no_dose":
+        return "not a dosing instruction"
+    if step.status == "no_reduction_needed":
+        return f"{head}the standard dose is below the reduction's threshold"
+    why = step.explanation.removesuffix(" (no mg figure)").removesuffix("; no mg figure")
+    return f"{head}{why}"
+
+
+def _with_mg(step: StepDose) -> str:
+    """A step of an alternative that has mg figures beside others: its mg, or why none."""
+    head = "" if step.condition is Condition.ANY else f"{step.condition.value}: "
+    if step.mg_per_dose is not None:
+        return f"{head}{step_summary(step)} ({_tablets(step)})"
+    if step.status == "not_applicable" or step.action is Action.CONSIDER_ALTERNATIVE:
+        return ""  # the other condition's step; or advice against the drug, said in words
+    return f"{head}no mg figure ({_why_none(step)})"
+
+
+def alternative_dose(steps: tuple[StepDose, ...] | None) -> str:
+    """A more severe alternative's dose: 'in mg: 21–35 mg/day (tablets: 25 mg)' or 'no mg
+    figure (why)'; '' without dose inputs (``steps`` None)."""
+    if not steps:
+        return ""
+    if any(step.mg_per_dose is not None for step in steps):
+        return "in mg: " + "; ".join(part for part in map(_with_mg, steps) if part)
+    reasons = [why for why in map(_why_none, steps) if why]
+    if not reasons:
+        reasons = ["its steps are for the other condition"]
+    return f"no mg figure ({'; '.join(dict.fromkeys(reasons))})"
 
 
 def context_lines(context: DoseContext) -> list[str]:

@@ -9,7 +9,7 @@ from tpmt.guideline_schema import DosingStep, Range, Reference
 from tpmt.models import AdviceAlternative, AlternativeCause, GeneResult, Recommendation, Report
 from tpmt.render.activity import activity_summary
 from tpmt.render.cells import printable
-from tpmt.render.dose_text import context_lines, step_line
+from tpmt.render.dose_text import alternative_dose, context_lines, step_line
 from tpmt.render.safety_text import banner, comed_line, contraindications, label_lines
 from tpmt.render.safety_text import context_lines as safety_context
 from tpmt.vocab import Action, Condition, Gene, Phenotype
@@ -187,11 +187,14 @@ def outcome_text(
 
 
 def alternative_line(alt: AdviceAlternative) -> str:
-    """'if *3B/*3C (TPMT Poor Metabolizer): ...' for a more severe alternative row."""
-    return (
+    """'if *3B/*3C (TPMT Poor Metabolizer): ...' for a more severe alternative row, with its
+    dose in mg when dose inputs were given."""
+    line = (
         f"if {causes_text(alt.because, alt.more)} → "
         f"{outcome_text(alt.lookup, alt.dosing, alt.rule_id)}"
     )
+    dose = alternative_dose(alt.dose)
+    return f"{line}; {dose}" if dose else line
 
 
 def _recommendation_lines(rec: Recommendation) -> list[str]:
