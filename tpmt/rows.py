@@ -12,6 +12,7 @@ import csv
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any, NamedTuple
 
 from tpmt.comed import FIELD_NAMES as COMED_FIELD_NAMES
@@ -297,7 +298,7 @@ def _delimited(
 ) -> Iterator[Prepared]:
     """The rows of a TSV or CSV; ``extras_at``: the columns of EXTRA_FIELDS (None: none)."""
     sample_at, tpmt_at, nudt15_at, drug_at = columns
-    make = Prepared._make
+    make = partial(tuple.__new__, Prepared)  # Prepared from its 7 items, without a Python call
     for number, line in lines:
         if isinstance(line, _Unreadable):
             yield _error_row(number, f"line {number}", f"line {number} {line.problem}")

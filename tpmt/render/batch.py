@@ -5,7 +5,8 @@ The TSV and compact renderers work on a record's composition (tpmt/compose.py): 
 that depends on one fragment only (a gene's cells, a row's cells, a row's alternatives) is
 rendered once and memoised for the output (tpmt/cache.py), so a line costs a few joins. They
 produce exactly what ``report_tsv_lines`` and ``compact_record`` give for the whole Report (the
-tests compare both over the published pairs).
+tests compare both over the published pairs). A record whose row gave dose inputs or
+co-medications carries its finished Report, which is rendered whole by those same functions.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ TSV_COLUMNS = [
 ]
 # after ``message``, so the columns before keep their places; empty unless the row gave dose
 # inputs (the dosing step's mg, from the report's ``dose``) or co-medications (``comed``)
-DOSE_COLUMNS = [
+EXTRA_COLUMNS = [
     "dose_status",
     "mg_per_dose_min",
     "mg_per_dose_max",
@@ -76,7 +77,7 @@ DOSE_COLUMNS = [
     "standard_mg_per_day",
     "comed",
 ]
-TSV_COLUMNS += DOSE_COLUMNS
+TSV_COLUMNS += EXTRA_COLUMNS
 MESSAGE_AT = TSV_COLUMNS.index("message")
 EMPTY_TAIL = "\t" * (len(TSV_COLUMNS) - MESSAGE_AT)  # the empty message and dose cells
 
