@@ -191,20 +191,45 @@ CASES = [
         errors=1,
     ),
     Case(
-        "a dose column batch does not apply",
-        b"sample_id\ttpmt\tweight_kg\nS1\t*1/*3A\t70\n",
+        "a monitoring column batch does not apply",
+        b"sample_id\ttpmt\tmonitoring\nS1\t*1/*3A\tyes\n",
         [],
         3,
-        "the header has a 'weight_kg' column: batch interpretation does not apply doses in mg",
+        "the header has a 'monitoring' column: batch interpretation does not apply the "
+        "monitoring schedule",
     ),
     Case(
-        "a dose field batch does not apply",
+        "a monitoring field batch does not apply",
+        _jsonl('{"sample_id":"S1","tpmt":"*1/*3A","monitoring":true}', '{"id":"S2","tpmt":"PM"}'),
+        [],
+        3,
+        "batch interpretation does not apply the monitoring schedule ('monitoring') yet",
+        records=2,
+        errors=1,
+    ),
+    Case(
+        "an unknown indication in a row (free text, never echoed)",
+        (
+            "sample_id\ttpmt\tnudt15\tweight_kg\tindication\n"
+            f"S1\t*1/*3A\t*1/*1\t70\t{SECRET}\nS2\t*1/*1\t*1/*1\t70\tall-maintenance\n"
+        ).encode(),
+        ["--drug", "mp"],
+        3,
+        "line 2: indication is not one the label dose data has; accepted: azathioprine: "
+        "renal-transplant-initial,",
+        records=2,
+        errors=1,
+    ),
+    Case(
+        "a planned dose out of range in a row",
         _jsonl(
-            '{"sample_id":"S1","tpmt":"*1/*3A","planned_dose_mg":100}', '{"id":"S2","tpmt":"PM"}'
+            '{"sample_id":"S1","tpmt":"*1/*3A","weight_kg":70,"planned_dose_mg":5000}',
+            '{"id":"S2","tpmt":"PM"}',
         ),
         [],
         3,
-        "batch interpretation does not apply doses in mg ('planned_dose_mg') yet",
+        "line 1: planned_dose_mg is out of range; accepted: a number of mg/day above 0 and at "
+        "most 1000",
         records=2,
         errors=1,
     ),

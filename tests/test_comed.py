@@ -209,21 +209,39 @@ def test_http_comed_field(interpreter: Interpreter) -> None:
     assert wrong_type.status_code == 422
 
 
-def test_batch_refuses_comed_instead_of_ignoring_it(tmp_path: Any) -> None:
+def test_batch_applies_comed_per_row_in_jsonl_and_tsv(tmp_path: Any) -> None:
     path = tmp_path / "in.jsonl"
-    path.write_text('{"sample_id":"A","tpmt":"*1/*3A","comed":["allopurinol"]}\n'
-                    '{"sample_id":"B","tpmt":"*1/*3A","comed":null}\n')  # fmt: skip
-    result = runner.invoke(app, ["batch", str(path), "--compact"])
+    path.write_text('{"sample_id":"A","tpmt":"*1/*3A","comed":["allopurinol"],"drugs":"aza"}\n'
+                    '{"sample_id":"B","tpmt":"*1/*3A","comed":null}\n'
+                    '{"sample_id":"C","tpmt":"*1/*3A","comed":["aspirin"]}\n')  # fmt: skip
+    result = runner.invoke(app, ["batch", str(path), "--compact", "-g", "cpic"])
     assert result.exit_code == 3
-    first, second = (json.loads(line) for line in result.stdout.splitlines())
-    assert (
-        first["status"] == "error" and "does not apply co-medication ('comed')" in first["message"]
+    first, second, third = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["safety"]["comed"] == ["allopurinol"]
+    (row,) = first["recommendations"].values()
+    assert row["comed"] == [
+        {"comed": "allopurinol", "effect": "reduce_dose", "data_id": "azathioprine+allopurinol"}
+    ]
+    assert second["status"] == "ok" and "safety" not in second
+    assert third["status"] == "error" and third["message"].startswith(
+        "line 3: co-medication 1 of 1 in comed is not one tpmt checks; accepted: allopurinol"
     )
-    assert second["status"] == "ok"
+    assert "aspirin" not in third["message"]
     table = tmp_path / "in.tsv"
-    table.write_text("sample_id\ttpmt\tcomed\nA\t*1/*3A\tallopurinol\n")
-    refused = runner.invoke(app, ["batch", str(table)])
-    assert refused.exit_code == 3 and "has a 'comed' column" in refused.stderr
+    table.write_text("sample_id\ttpmt\tComed\nA\t*1/*3A\tallopurinol;febuxostat\n")
+    tsv = runner.invoke(app, ["batch", str(table), "-f", "tsv", "-d", "mp", "-g", "cpic"])
+    assert tsv.exit_code == 0
+    header, *lines = tsv.stdout.splitlines()
+    cells = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
+    assert [(c["condition"], c["comed"]) for c in cells] == [
+        (
+            condition,
+            "febuxostat:contraindicated (febuxostat is CONTRAINDICATED in patients treated with "
+            "mercaptopurine) | allopurinol:reduce_dose (reduce mercaptopurine to 1/3–1/4 of the "
+            "current dose)",
+        )
+        for condition in ("malignancy", "nonmalignancy")
+    ]
 
 
 def test_safety_data_hash_is_shipped_and_checked(tmp_path: Any) -> None:

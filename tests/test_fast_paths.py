@@ -9,7 +9,7 @@ import random
 import pytest
 
 from conftest import CONFORMANCE, ROOT, read_tsv
-from tpmt.batch import interpret_prepared
+from tpmt.batch import Prepared, interpret_prepared
 from tpmt.calling.run import call_samples
 from tpmt.compact import CompactRecord, compact_record
 from tpmt.interpreter import Interpreter
@@ -38,12 +38,15 @@ def fresh() -> Interpreter:
 
 def test_batch_tsv_compact_and_json_equal_the_whole_report_renderers(fresh: Interpreter) -> None:
     pairs = _pairs()
-    rows = [(n, NAMES[n % len(NAMES)], t, u, None, None) for n, (t, u) in enumerate(pairs, start=1)]
+    rows = [
+        Prepared(n, NAMES[n % len(NAMES)], t, u, None, None)
+        for n, (t, u) in enumerate(pairs, start=1)
+    ]
     tsv = list(render_batch(interpret_prepared(rows, interpreter=fresh), "tsv"))[1:]
     compact = list(render_batch(interpret_prepared(rows, interpreter=fresh), "jsonl", True))
     full = list(render_batch(interpret_prepared(rows, interpreter=fresh), "jsonl"))
     assert len(tsv) == len(compact) == len(full) == len(rows) > 1400
-    for (_, sample, tpmt, nudt15, _, _), tsv_text, compact_text, full_text in zip(
+    for (_, sample, tpmt, nudt15, _, _, _), tsv_text, compact_text, full_text in zip(
         rows, tsv, compact, full, strict=True
     ):
         report = fresh.interpret(tpmt, nudt15, sample=sample)

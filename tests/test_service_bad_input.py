@@ -12,9 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 import tpmt.service
+from tpmt.batch import BatchRecord
 from tpmt.compose import Composition, Selection
 from tpmt.interpreter import Interpreter
-from tpmt.render.batch import compact_line
+from tpmt.render.batch import json_record
 from tpmt.service import create_app
 
 SECRET = "PATIENT-SECRET-123"
@@ -481,12 +482,12 @@ def test_a_bug_in_one_row_is_that_row_s_error_record(
 def test_a_bug_while_writing_a_record_is_that_row_s_error_record(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def faulty(pieces: Any, sample: str | None, result: Composition) -> str:
-        if sample == SECRET:
-            raise RuntimeError(f"bug writing {sample}")
-        return compact_line(pieces, sample, result)
+    def faulty(pieces: Any, full: Any, record: BatchRecord, compact: bool) -> str:
+        if record.sample == SECRET:
+            raise RuntimeError(f"bug writing {record.sample}")
+        return json_record(pieces, full, record, compact)
 
-    monkeypatch.setattr(tpmt.service, "compact_line", faulty)
+    monkeypatch.setattr(tpmt.service, "json_record", faulty)
     rows = [{"sample_id": s, "tpmt": "*1/*1"} for s in ("A", SECRET, "C")]
     records = client.post("/v1/batch?compact=true", json=rows).json()
     assert [(r["sample"], r["status"]) for r in records] == [

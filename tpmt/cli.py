@@ -532,6 +532,8 @@ def batch(
     """Interpret a file of samples: one record per input row, in order (exit 3 if any failed).
 
     A tpmt_activity column (value and unit, e.g. 15.2 U/mL RBC) is read with --lab-ranges.
+    Columns weight_kg, height_cm, indication, planned_dose_mg and comed give a row doses in mg
+    and co-medication statements, as tpmt lookup does (TSV: in the columns after message).
     """
     import contextlib
 

@@ -16,14 +16,17 @@ from tpmt.guideline_schema import DosingStep
 from tpmt.models import (
     SCHEMA_VERSION,
     Basis,
+    ComedEffect,
+    DoseStatus,
     GeneResult,
     GuidelineInfo,
+    MgRange,
     Recommendation,
     Report,
     ReportModel,
 )
 from tpmt.render.activity import activity_cell
-from tpmt.vocab import Action, Classification, Gene, Phenotype, Source
+from tpmt.vocab import Action, Classification, Drug, Gene, Phenotype, Source
 
 HASH_DIGITS = 16
 DOSING_PATTERN = (
@@ -58,6 +61,49 @@ class CompactGene(ReportModel):
     )
 
 
+class CompactStepDose(ReportModel):
+    """One dosing step in mg (numbers only; the full report's ``dose`` explains them)."""
+
+    status: DoseStatus = Field(description="as the full report's dose[].status")
+    mg_per_dose: MgRange | None = None
+    doses_per_week: int | None = None
+    rounded_mg_per_dose: MgRange | None = Field(
+        default=None, description="rounded inward to the tablet step (none: no step fits)"
+    )
+
+
+class CompactComed(ReportModel):
+    """What the labels say about the row's drug with one co-medication, by effect."""
+
+    comed: str
+    effect: ComedEffect
+    data_id: str = Field(description="the entry in the label safety data")
+
+
+class CompactData(ReportModel):
+    """The identity of label data used (dose data, or safety data)."""
+
+    id: str
+    version: str
+    sha256: str
+
+
+class CompactDose(ReportModel):
+    """The drug the mg figures are for, the standard dose they are taken of, and the data."""
+
+    drug: Drug
+    indication: str | None = None
+    standard_mg_per_day: MgRange
+    data: CompactData
+
+
+class CompactSafety(ReportModel):
+    """The co-medications given and the label safety data their statements come from."""
+
+    comed: tuple[str, ...]
+    data: CompactData
+
+
 class CompactRecommendation(ReportModel):
     """One recommendation row (keyed by its rule id), with its strength and dosing in short form."""
 
@@ -71,6 +117,12 @@ class CompactRecommendation(ReportModel):
     )
     alternatives: tuple[str, ...] = Field(
         default=(), description="rule ids of the more severe rows the evidence leaves possible"
+    )
+    dose: tuple[CompactStepDose, ...] | None = Field(
+        default=None, description="only with dose inputs: each dosing step in mg, as dosing"
+    )
+    comed: tuple[CompactComed, ...] | None = Field(
+        default=None, description="only with co-medications given (contraindications first)"
     )
 
 
@@ -88,6 +140,12 @@ class CompactRecord(ReportModel):
         description="rule id ('<rule-set id>:<drug>.<row>') → the row, in report order"
     )
     warnings: tuple[str, ...] = ()
+    dose: CompactDose | None = Field(
+        default=None, description="only with dose inputs: the standard dose and label dose data"
+    )
+    safety: CompactSafety | None = Field(
+        default=None, description="only with co-medications: those given and the label data"
+    )
 
 
 class ErrorRecord(ReportModel):
@@ -157,6 +215,44 @@ def compact_recommendation(
         strength=rec.classification,
         dosing=tuple(short_dosing(step) for step in rec.dosing),
         alternatives=alternatives,
+        dose=None
+        if rec.dose is None
+        else tuple(
+            CompactStepDose(
+                status=step.status,
+                mg_per_dose=step.mg_per_dose,
+                doses_per_week=step.doses_per_week,
+                rounded_mg_per_dose=step.rounded_mg_per_dose,
+            )
+            for step in rec.dose
+        ),
+        comed=None
+        if rec.comed is None
+        else tuple(
+            CompactComed(comed=s.comed, effect=s.effect, data_id=s.data_id) for s in rec.comed
+        ),
+    )
+
+
+def _compact_dose(report: Report) -> CompactDose | None:
+    if report.dose is None:
+        return None
+    data = report.dose.data
+    return CompactDose(
+        drug=report.dose.drug,
+        indication=report.dose.standard.indication,
+        standard_mg_per_day=report.dose.standard.mg_per_day,
+        data=CompactData(id=data.id, version=data.version, sha256=data.sha256),
+    )
+
+
+def _compact_safety(report: Report) -> CompactSafety | None:
+    if report.safety is None or not report.safety.comed:
+        return None
+    data = report.safety.data
+    return CompactSafety(
+        comed=report.safety.comed,
+        data=CompactData(id=data.id, version=data.version, sha256=data.sha256),
     )
 
 
@@ -178,4 +274,6 @@ def compact_record(report: Report) -> CompactRecord:
             for rec in report.recommendations
         },
         warnings=report.warnings,
+        dose=_compact_dose(report),
+        safety=_compact_safety(report),
     )

@@ -583,9 +583,9 @@ def reinterpret_rows(
     drugs: list[str] | None,
 ) -> Iterator[list[ChangeRecord]]:
     """The changes for each row of a batch input file, interpreted under ``before_id`` first."""
-    for number, sample, tpmt, nudt15, drug_cell, error, *activity in read_rows(handle, name):
+    for number, sample, tpmt, nudt15, drug_cell, error, extras in read_rows(handle, name):
         name = sample or f"line {number}"
-        if activity and error is None:
+        if extras is not None and extras.activity and error is None:
             error = (
                 f"line {number} gives a TPMT activity: re-interpreting activity results needs the "
                 "lab's ranges and is not supported; re-run tpmt batch --lab-ranges FILE"

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import IO, Any, NamedTuple
 
+from tpmt.comed import FIELD_NAMES as COMED_FIELD_NAMES
+from tpmt.dose import FIELD_NAMES as DOSE_FIELD_NAMES
+from tpmt.dose import DoseRequest, dose_request
 from tpmt.errors import InputError
 from tpmt.parse import shown
 
@@ -20,16 +25,15 @@ SAMPLE_KEYS = ("sample_id", "sample", "id")
 GENE_FIELDS = ("tpmt", "nudt15")
 DRUG_KEYS = ("drugs", "drug")
 ACTIVITY_FIELD = "tpmt_activity"  # erythrocyte TPMT activity with its unit, e.g. "15.2 U/mL RBC"
-ROW_FIELDS = frozenset((*SAMPLE_KEYS, *GENE_FIELDS, *DRUG_KEYS, ACTIVITY_FIELD))
+DOSE_FIELDS = ("weight_kg", "height_cm", "indication", "planned_dose_mg")  # tpmt.dose_request
+COMED_FIELD = "comed"  # co-medications: a JSON list or a comma- or semicolon-separated text
+EXTRA_FIELDS = (ACTIVITY_FIELD, *DOSE_FIELDS, COMED_FIELD)
+FINISHING_FIELDS = frozenset((*DOSE_FIELDS, COMED_FIELD))  # applied to the composed report
+ROW_FIELDS = frozenset((*SAMPLE_KEYS, *GENE_FIELDS, *DRUG_KEYS, *EXTRA_FIELDS))
 # Fields tpmt lookup and POST /v1/interpret apply but batch does not yet: refused, never ignored
-# (a weight given for an mg dose, or a co-medication, silently dropped would mislead)
+# (a monitoring request silently dropped would mislead)
 NOT_IN_BATCH = {
-    "comed": "co-medication ('comed')",
     "monitoring": "the monitoring schedule ('monitoring')",
-    "weight_kg": "doses in mg ('weight_kg')",
-    "height_cm": "doses in mg ('height_cm')",
-    "indication": "doses in mg ('indication')",
-    "planned_dose_mg": "doses in mg ('planned_dose_mg')",
 }
 
 
@@ -44,12 +48,91 @@ def not_in_batch(field: str) -> str:
 MAX_LINE = 1 << 20  # characters (bytes) in one input line
 NUL_BYTE = "contains a NUL byte (is this a binary file?)"
 MAX_NUMBER_DIGITS = 50  # a longer JSON integer is refused, not converted
-# number, sample, tpmt, nudt15, drugs cell, error found while reading[, TPMT activity text]
-# (the seventh item only on a row that gives a TPMT activity)
-Prepared = (
-    tuple[int, str, str | None, str | None, Any, str | None]
-    | tuple[int, str, str | None, str | None, Any, str | None, str]
-)
+
+
+@dataclass(frozen=True, slots=True)
+class RowExtras:
+    """What a row gives besides its genes and drugs: a TPMT activity, checked dose inputs,
+    co-medications (canonical names), and the row's name in messages ('line 4', 'item 2')."""
+
+    where: str
+    activity: str | None = None
+    dose: DoseRequest | None = None
+    comed: tuple[str, ...] | None = None
+
+    @property
+    def finishing(self) -> bool:
+        """Whether the row's report gets doses in mg or co-medication statements."""
+        return self.dose is not None or self.comed is not None
+
+
+class Prepared(NamedTuple):
+    """One input row as read: its genes and drugs as given, or the error found reading it;
+    ``extras`` is None for the common row (genes and drugs only)."""
+
+    number: int
+    sample: str
+    tpmt: str | None
+    nudt15: str | None
+    drugs: Any
+    error: str | None
+    extras: RowExtras | None = None
+
+
+def _error_row(number: int, sample: str, message: str) -> Prepared:
+    return Prepared(number, sample, None, None, None, message)
+
+
+def row_extras(
+    where: str, activity: str | None, dose: Sequence[object], comed: object
+) -> RowExtras | str | None:
+    """A row's extras (None: it gives none), or what is wrong with them, prefixed with
+    ``where``: the field is named with what is accepted, never its value. ``dose``: the
+    values of DOSE_FIELDS."""
+    try:
+        weight, height, indication, planned = dose
+        request = dose_request(weight, height, indication, planned, DOSE_FIELD_NAMES)
+        if request is not None and request.indication is not None:
+            _check_indication(request.indication)
+        comeds = _comeds(comed)
+    except InputError as exc:
+        return f"{where}: {exc}"
+    if activity is None and request is None and comeds is None:
+        return None
+    return RowExtras(where, activity, request, comeds)
+
+
+def _check_indication(indication: str) -> None:
+    """InputError, naming the field but not the value (free text), for an indication the
+    label dose data does not have."""
+    from tpmt.dose_schema import bundled_dose_data
+
+    data = bundled_dose_data().data
+    if any(i.id == indication for i in data.indications):
+        return
+    by_drug: dict[str, list[str]] = {}
+    for entry in data.indications:
+        by_drug.setdefault(entry.drug.value, []).append(entry.id)
+    accepted = "; ".join(f"{drug}: {', '.join(ids)}" for drug, ids in by_drug.items())
+    raise InputError(
+        f"{DOSE_FIELD_NAMES['indication']} is not one the label dose data has; accepted: {accepted}"
+    )
+
+
+def _comeds(value: object) -> tuple[str, ...] | None:
+    """The co-medications of a cell or field as canonical names (None: none given)."""
+    if value is None or value == "" or value == []:
+        return None
+    if not isinstance(value, str | list | tuple):
+        raise InputError(
+            f"field {COMED_FIELD!r} must be a list of co-medication names or a comma-separated "
+            "string"
+        )
+    from tpmt.comed import comed_request
+    from tpmt.safety_schema import bundled_safety_data
+
+    return comed_request(value, bundled_safety_data().data, COMED_FIELD_NAMES)
+
 
 csv.field_size_limit(MAX_LINE)
 
@@ -93,8 +176,9 @@ def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prep
         keys.index("nudt15") if "nudt15" in keys else None,
         next((keys.index(k) for k in DRUG_KEYS if k in keys), None),
     )
-    activity_at = keys.index(ACTIVITY_FIELD) if ACTIVITY_FIELD in keys else None
-    return _delimited(lines, delimiter, len(keys), columns, activity_at)
+    extras_at = tuple(keys.index(k) if k in keys else None for k in EXTRA_FIELDS)
+    given = extras_at if any(at is not None for at in extras_at) else None
+    return _delimited(lines, delimiter, len(keys), columns, given)
 
 
 def delimiter_of(header: str) -> str:
@@ -210,18 +294,20 @@ def _delimited(
     delimiter: str,
     width: int,
     columns: tuple[int, int | None, int | None, int | None],
-    activity_at: int | None = None,
+    extras_at: tuple[int | None, ...] | None = None,
 ) -> Iterator[Prepared]:
+    """The rows of a TSV or CSV; ``extras_at``: the columns of EXTRA_FIELDS (None: none)."""
     sample_at, tpmt_at, nudt15_at, drug_at = columns
+    make = partial(tuple.__new__, Prepared)  # Prepared from its 7 items, without a Python call
     for number, line in lines:
         if isinstance(line, _Unreadable):
-            yield (number, f"line {number}", None, None, None, f"line {number} {line.problem}")
+            yield _error_row(number, f"line {number}", f"line {number} {line.problem}")
             continue
         if not line.strip():
             continue
         cells = _cells(line, delimiter)
         if isinstance(cells, str):
-            yield (number, f"line {number}", None, None, None, f"line {number} {cells}")
+            yield _error_row(number, f"line {number}", f"line {number} {cells}")
             continue
         if not "".join(cells).strip():
             continue
@@ -229,19 +315,23 @@ def _delimited(
         if size != width:
             named = cells[sample_at].strip() if sample_at < size else ""
             message = f"line {number} has {size} cells, the header {width}"
-            yield (number, named or f"line {number}", None, None, None, message)
+            yield _error_row(number, named or f"line {number}", message)
             continue
-        sample = cells[sample_at].strip()
-        row: Prepared = (
-            number,
-            sample or f"line {number}",
-            cells[tpmt_at].strip() or None if tpmt_at is not None else None,
-            cells[nudt15_at].strip() or None if nudt15_at is not None else None,
-            cells[drug_at].strip() or None if drug_at is not None else None,
-            None,
+        sample = cells[sample_at].strip() or f"line {number}"
+        tpmt = cells[tpmt_at].strip() or None if tpmt_at is not None else None
+        nudt15 = cells[nudt15_at].strip() or None if nudt15_at is not None else None
+        drugs = cells[drug_at].strip() or None if drug_at is not None else None
+        if extras_at is None:  # the common file: no column beyond genes and drugs
+            yield make((number, sample, tpmt, nudt15, drugs, None, None))
+            continue
+        activity, *dose, comed = (
+            cells[at].strip() or None if at is not None else None for at in extras_at
         )
-        activity = cells[activity_at].strip() if activity_at is not None else ""
-        yield (*row, activity) if activity else row
+        extras = row_extras(f"line {number}", activity, dose, comed)
+        if isinstance(extras, str):
+            yield _error_row(number, sample, extras)
+        else:
+            yield make((number, sample, tpmt, nudt15, drugs, None, extras))
 
 
 def _jsonl(
@@ -251,7 +341,7 @@ def _jsonl(
     yield _json_row(number, first, decoder)
     for number, line in lines:
         if isinstance(line, _Unreadable):
-            yield (number, f"line {number}", None, None, None, f"line {number} {line.problem}")
+            yield _error_row(number, f"line {number}", f"line {number} {line.problem}")
         elif line.strip():
             yield _json_row(number, line, decoder)
 
@@ -310,7 +400,7 @@ def unreadable_row(number: int, label: str, exc: Exception) -> Prepared:
         why = "arrays or objects nested too deeply"
     else:
         why = "cannot be read as JSON"
-    return (number, label, None, None, None, f"{label}: {why}")
+    return _error_row(number, label, f"{label}: {why}")
 
 
 def checked_row(
@@ -319,7 +409,7 @@ def checked_row(
     """A decoded row as interpret_prepared takes it, or an error row naming the field at fault
     (never its value). Keys are case-insensitive; ``decoder`` holds what decoding found."""
     if not isinstance(item, dict):
-        return (number, f"{kind} {place}", None, None, None, f"{kind} {place} is not an object")
+        return _error_row(number, f"{kind} {place}", f"{kind} {place} is not an object")
     problems = list(decoder.problems) if decoder else []
     twice = {key.strip().lower() for key in decoder.duplicates} if decoder else set()
     fields: dict[str, Any] = {}
@@ -362,11 +452,16 @@ def checked_row(
         )
     activity = _activity_text(fields.get(ACTIVITY_FIELD), problems)
     label = sample or f"{kind} {place}"
+    where = f"{kind} {place}"
     if problems:
-        return (number, label, None, None, None, f"{kind} {place}: " + "; ".join(problems))
-    if activity:
-        return (number, label, tpmt, nudt15, drugs, None, activity)
-    return (number, label, tpmt, nudt15, drugs, None)
+        return _error_row(number, label, f"{where}: " + "; ".join(problems))
+    if not activity and FINISHING_FIELDS.isdisjoint(fields):  # the common row
+        return Prepared(number, label, tpmt, nudt15, drugs, None)
+    dose = tuple(fields.get(k) for k in DOSE_FIELDS)
+    extras = row_extras(where, activity, dose, fields.get(COMED_FIELD))
+    if isinstance(extras, str):
+        return _error_row(number, label, extras)
+    return Prepared(number, label, tpmt, nudt15, drugs, None, extras)
 
 
 def _activity_text(value: Any, problems: list[str]) -> str | None:

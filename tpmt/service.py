@@ -34,7 +34,7 @@ from tpmt.interpreter import Interpreter
 from tpmt.lab_ranges import LabRanges
 from tpmt.models import Report
 from tpmt.records import BatchLine, CompactLine, GuidelineEntry, Health
-from tpmt.render.batch import Pieces, compact_line, error_line, ok_line
+from tpmt.render.batch import Pieces, error_line, json_record
 from tpmt.render.listing import guidelines_data
 from tpmt.render.report_json import ReportJson
 from tpmt.rows import StrictJson, checked_row, unreadable_row
@@ -412,11 +412,11 @@ def _answered(
                 yield record
             return
         except Exception as exc:
-            if current is None or current[0] == answered:
+            if current is None or current.number == answered:
                 raise  # the failure is not a row's: nothing to answer it with
-            _log.error("internal error in batch row %d: %s", current[0], type(exc).__name__)
-            answered = current[0]
-            yield BatchRecord(current[0], current[1], None, INTERNAL_ROW_ERROR)
+            _log.error("internal error in batch row %d: %s", current.number, type(exc).__name__)
+            answered = current.number
+            yield BatchRecord(current.number, current.sample, None, INTERNAL_ROW_ERROR)
 
 
 def _record_chunks(records: Iterator[BatchRecord], compact: bool) -> Iterator[str]:
@@ -432,14 +432,8 @@ def _record_chunks(records: Iterator[BatchRecord], compact: bool) -> Iterator[st
     for record in records:
         chunk.append("" if first else ",")
         first = False
-        result = record.result
-        try:
-            if result is None:
-                text = error_line(record.sample, record.message or "").rstrip("\n")
-            elif compact:
-                text = compact_line(pieces, record.sample, result).rstrip("\n")
-            else:  # the line of tpmt batch --format jsonl: the report with status first
-                text = ok_line(full, result, record.sample)
+        try:  # the line of tpmt batch --format jsonl (--compact)
+            text = json_record(pieces, full, record, compact).rstrip("\n")
         except Exception as exc:
             _log.error("internal error writing batch row %d: %s", record.row, type(exc).__name__)
             text = error_line(record.sample, INTERNAL_ROW_ERROR).rstrip("\n")

@@ -5,7 +5,8 @@ The TSV and compact renderers work on a record's composition (tpmt/compose.py): 
 that depends on one fragment only (a gene's cells, a row's cells, a row's alternatives) is
 rendered once and memoised for the output (tpmt/cache.py), so a line costs a few joins. They
 produce exactly what ``report_tsv_lines`` and ``compact_record`` give for the whole Report (the
-tests compare both over the published pairs).
+tests compare both over the published pairs). A record whose row gave dose inputs or
+co-medications carries its finished Report, which is rendered whole by those same functions.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from pydantic_core import to_json
 from tpmt.advice import Options, Slot, slot_causes
 from tpmt.batch import BatchRecord
 from tpmt.cache import Identity, Memo
-from tpmt.compact import compact_gene, compact_guidelines, compact_recommendation
+from tpmt.compact import (
+    compact_gene,
+    compact_guidelines,
+    compact_recommendation,
+    compact_record,
+)
 from tpmt.compose import Composition, GeneFragment, Selection
 from tpmt.guideline_schema import DosingStep
 from tpmt.models import GeneResult, Recommendation, Report
@@ -59,6 +65,21 @@ TSV_COLUMNS = [
     "warnings",
     "message",
 ]
+# after ``message``, so the columns before keep their places; empty unless the row gave dose
+# inputs (the dosing step's mg, from the report's ``dose``) or co-medications (``comed``)
+EXTRA_COLUMNS = [
+    "dose_status",
+    "mg_per_dose_min",
+    "mg_per_dose_max",
+    "doses_per_week",
+    "rounded_mg_min",
+    "rounded_mg_max",
+    "standard_mg_per_day",
+    "comed",
+]
+TSV_COLUMNS += EXTRA_COLUMNS
+MESSAGE_AT = TSV_COLUMNS.index("message")
+EMPTY_TAIL = "\t" * (len(TSV_COLUMNS) - MESSAGE_AT)  # the empty message and dose cells
 
 
 def _step_cells(step: DosingStep | None) -> list[object]:
@@ -72,6 +93,32 @@ def _step_cells(step: DosingStep | None) -> list[object]:
         percent.max if percent else None,
         step.frequency.value if step.frequency else None,
     ]
+
+
+def _dose_cells(rec: Recommendation, index: int, standard: str) -> str:
+    """The dose cells of a row's dosing step ``index`` (tab-joined; empty without inputs)."""
+    dose = rec.dose[index] if rec.dose and index < len(rec.dose) else None
+    cells: list[object] = [""] * 6
+    if dose is not None:
+        mg, rounded = dose.mg_per_dose, dose.rounded_mg_per_dose
+        cells = [
+            dose.status,
+            mg.min if mg else None,
+            mg.max if mg else None,
+            dose.doses_per_week,
+            rounded.min if rounded else None,
+            rounded.max if rounded else None,
+        ]
+    comed = " | ".join(f"{s.comed}:{s.effect} ({s.short})" for s in rec.comed or ())
+    return "\t".join(_cell(c) for c in (*cells, standard if rec.dose else "", comed))
+
+
+def _standard_cell(report: Report) -> str:
+    """The report's standard dose in mg/day, 'min-max' (one number when they are equal)."""
+    if report.dose is None:
+        return ""
+    mg = report.dose.standard.mg_per_day
+    return f"{mg.min:g}" if mg.min == mg.max else f"{mg.min:g}-{mg.max:g}"
 
 
 def _references(rec: Recommendation) -> str:
@@ -145,18 +192,22 @@ def _joined(*parts: str) -> str:
 
 
 def report_tsv_lines(report: Report) -> list[str]:
-    """TSV lines of one whole report without the leading sample and status cells."""
+    """TSV lines of one whole report without the leading sample and status cells (nor a
+    newline), its dose and co-medication cells included."""
     lines = []
     gene_warnings = _cell(
         " | ".join([*report.warnings, *(w for g in report.genes.values() for w in g.warnings)])
     )
+    standard = _standard_cell(report)
     for rec in report.recommendations:
         head, middles, warnings = _row_parts(rec)
         genes = "\t".join(_gene_cells(report.genes[gene], rec.source) for gene in Gene)
         alternatives = _cell(" | ".join(alternative_line(alt) for alt in rec.alternatives))
         warning_cell = _joined(gene_warnings, warnings)
         lines += [
-            f"{head}\t{genes}\t{middle}\t{alternatives}\t{warning_cell}\t" for middle in middles
+            f"{head}\t{genes}\t{middle}\t{alternatives}\t{warning_cell}\t\t"
+            + _dose_cells(rec, index, standard)
+            for index, middle in enumerate(middles)
         ]
     return lines
 
@@ -258,7 +309,7 @@ def tsv_record(pieces: Pieces, sample: str, result: Composition) -> str:
             warnings = f"{gene_warnings} | {warnings}"
         else:
             warnings = gene_warnings or warnings
-        tail = f"\t{alternatives}\t{warnings}\t\n"
+        tail = f"\t{alternatives}\t{warnings}{EMPTY_TAIL}\n"
         for middle in middles:
             lines.append(f"{prefix}{head}\t{gene_cells}{middle}{tail}")
     return "".join(lines)
@@ -292,6 +343,22 @@ def error_line(sample: str, message: str) -> str:
     return _json_text({"sample": sample, "status": "error", "message": message}) + "\n"
 
 
+def json_record(pieces: Pieces, full: ReportJson, record: BatchRecord, compact: bool) -> str:
+    """The JSON line of a record (with a newline): an error record, or its report, compact or
+    full; a finished report (dose inputs, co-medications) is serialised whole."""
+    result = record.result
+    if result is None:
+        return error_line(record.sample, record.message or "")
+    finished = record.finished
+    if finished is not None:
+        if compact:
+            return compact_record(finished).model_dump_json(exclude_defaults=True) + "\n"
+        return '{"status":"ok",' + finished.model_dump_json()[1:] + "\n"
+    if compact:
+        return compact_line(pieces, record.sample, result)
+    return ok_line(full, result, record.sample) + "\n"
+
+
 def render_batch(
     records: Iterable[BatchRecord],
     output_format: str,
@@ -316,13 +383,13 @@ def render_batch(
         elif output_format == "tsv":
             sample = _cell(record.sample)
             if result is None:
-                empty = [""] * (len(TSV_COLUMNS) - 3)
-                yield "\t".join([sample, "error", *empty, _cell(record.message)]) + "\n"
+                empty = [""] * (MESSAGE_AT - 2)
+                after = EMPTY_TAIL[1:]  # the dose cells
+                yield "\t".join([sample, "error", *empty, _cell(record.message)]) + after + "\n"
+            elif record.finished is not None:
+                lines = report_tsv_lines(record.finished)
+                yield "".join(f"{sample}\tok\t{line}\n" for line in lines)
             else:
                 yield tsv_record(pieces, sample, result)
-        elif result is None:
-            yield error_line(record.sample, record.message or "")
-        elif compact:
-            yield compact_line(pieces, record.sample, result)
         else:
-            yield ok_line(full, result, record.sample) + "\n"
+            yield json_record(pieces, full, record, compact)
