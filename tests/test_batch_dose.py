@@ -315,7 +315,7 @@ def test_http_batch_takes_the_same_fields(interpreter: Interpreter) -> None:
     assert full[1]["message"] == (
         "item 2: weight_kg is not a number; accepted: a number of kg above 0.2 and at most 400"
     )
-    assert "does not apply the monitoring schedule ('monitoring')" in full[2]["message"]
+    assert "batch gives every row its label monitoring" in full[2]["message"]
     body = {
         "sample": "H1",
         "tpmt": "*1/*3A",

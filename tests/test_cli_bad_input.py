@@ -191,19 +191,19 @@ CASES = [
         errors=1,
     ),
     Case(
-        "a monitoring column batch does not apply",
+        "a monitoring column (batch always gives it)",
         b"sample_id\ttpmt\tmonitoring\nS1\t*1/*3A\tyes\n",
         [],
         3,
-        "the header has a 'monitoring' column: batch interpretation does not apply the "
-        "monitoring schedule",
+        "the header has a 'monitoring' column: batch gives every row its label monitoring: "
+        "it cannot be switched per row",
     ),
     Case(
-        "a monitoring field batch does not apply",
+        "a monitoring field (batch always gives it)",
         _jsonl('{"sample_id":"S1","tpmt":"*1/*3A","monitoring":true}', '{"id":"S2","tpmt":"PM"}'),
         [],
         3,
-        "batch interpretation does not apply the monitoring schedule ('monitoring') yet",
+        "batch gives every row its label monitoring: it cannot be switched per row ('monitoring')",
         records=2,
         errors=1,
     ),

@@ -56,7 +56,7 @@ def finish(report: Report, extras: RowExtras) -> Report:
     try:
         if extras.dose is not None:
             report = with_dose(report, extras.dose, DOSE_FIELD_NAMES)
-        return apply_safety(report, extras.comed, False, COMED_FIELD_NAMES)
+        return apply_safety(report, extras.comed, True, COMED_FIELD_NAMES)
     except InputError as exc:
         raise InputError(f"{extras.where}: {exc}") from None
 

@@ -33,16 +33,17 @@ ROW_FIELDS = frozenset((*SAMPLE_KEYS, *GENE_FIELDS, *DRUG_KEYS, *EXTRA_FIELDS))
 # Fields tpmt lookup and POST /v1/interpret apply but batch does not yet: refused, never ignored
 # (a monitoring request silently dropped would mislead)
 NOT_IN_BATCH = {
-    "monitoring": "the monitoring schedule ('monitoring')",
+    "monitoring": (
+        "batch gives every row its label monitoring: it cannot be switched per row "
+        "('monitoring'); tpmt lookup --no-monitoring or POST /v1/interpret with "
+        '"monitoring": false leave it out for a sample'
+    ),
 }
 
 
 def not_in_batch(field: str) -> str:
-    """Why a field is refused in batch rows, and where it is applied."""
-    return (
-        f"batch interpretation does not apply {NOT_IN_BATCH[field]} yet; use tpmt lookup or "
-        "POST /v1/interpret for such a sample"
-    )
+    """Why a field is refused in batch rows, and what to do instead."""
+    return NOT_IN_BATCH[field]
 
 
 MAX_LINE = 1 << 20  # characters (bytes) in one input line
