@@ -94,9 +94,12 @@ def test_tsv_dose_and_comed_cells_per_step() -> None:
         "rounded_mg_max",
         "standard_mg_per_day",
         "comed",
+        "steady_state_weeks",
+        "monitoring",
     ]
+    dose_columns = TSV_COLUMNS[TSV_COLUMNS.index("dose_status") : TSV_COLUMNS.index("comed") + 1]
     rows = [dict(zip(TSV_COLUMNS, line.split("\t"), strict=True)) for line in lines]
-    found = {(r["sample"], r["condition"]): [r[c] for c in TSV_COLUMNS[-8:]] for r in rows}
+    found = {(r["sample"], r["condition"]): [r[c] for c in dose_columns] for r in rows}
     assert found == TSV_DOSES
     assert len(rows) == len(TSV_DOSES)  # one line per dosing step, one per error row
     error = next(r for r in rows if r["sample"] == "D4")
@@ -154,7 +157,11 @@ def test_compact_dose_comed_and_data_identity() -> None:
     assert d1["dose"]["indication"] == "renal-transplant-initial"
     assert d1["dose"]["standard_mg_per_day"] == {"min": 210.0, "max": 350.0}
     assert (d1["dose"]["data"]["id"], d1["dose"]["data"]["version"]) == ("us-labels-2026", "2026.1")
-    assert len(d1["dose"]["data"]["sha256"]) == 64 and "safety" not in d1
+    assert len(d1["dose"]["data"]["sha256"]) == 16
+    assert d1["safety"] == {  # no co-medication: only the monitoring's label data
+        "monitoring": {"azathioprine": ["azathioprine-blood-counts", "azathioprine-liver-tests"]},
+        "data": {"id": "us-labels-2026/safety", "version": "2026.1", "sha256": "68da3209872e5467"},
+    }
     d3 = records["D3"]["recommendations"]["cpic-2025:azathioprine.IM-NM"]
     assert d3["dose"] == [{"status": "no_dose"}]
     assert d3["comed"] == [
@@ -163,7 +170,7 @@ def test_compact_dose_comed_and_data_identity() -> None:
     assert records["D3"]["safety"]["comed"] == ["febuxostat"]
     assert records["D3"]["safety"]["data"]["id"] == "us-labels-2026/safety"
     plain = records["D5"]
-    assert "dose" not in plain and "safety" not in plain
+    assert "dose" not in plain and "comed" not in plain["safety"]
     assert "dose" not in plain["recommendations"]["cpic-2025:azathioprine.NM-NM"]
 
 
@@ -331,4 +338,4 @@ def test_http_batch_takes_the_same_fields(interpreter: Interpreter) -> None:
     cpic = compact[0]["recommendations"]["cpic-2025:azathioprine.IM-NM"]
     assert cpic["dose"] == [{"status": "no_dose"}]
     assert [c["effect"] for c in cpic["comed"]] == ["contraindicated"]
-    assert "dose" not in compact[3] and "safety" not in compact[3]
+    assert "dose" not in compact[3] and "comed" not in compact[3]["safety"]

@@ -91,7 +91,10 @@ def test_monitoring_per_drug(
     monitoring = row["monitoring"]
     assert [(m["tests"], m["schedule"]) for m in monitoring["label"]] == schedules
     assert all(m["verified"] is False for m in monitoring["label"])
-    assert all("not verified against the current label" in m["source"] for m in monitoring["label"])
+    sources = report["safety"]["sources"]  # once per report, by data id
+    assert sorted(sources) == sorted(m["data_id"] for m in monitoring["label"])
+    assert all("not verified against the current label" in text for text in sources.values())
+    assert "source" not in monitoring["label"][0]  # not repeated on every row
     shown = [
         (s["condition"], s["weeks"]["min"], s["weeks"]["max"]) for s in monitoring["steady_state"]
     ]

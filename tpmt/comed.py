@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from tpmt.errors import InputError
+from tpmt.frozen import FrozenDict
 from tpmt.models import (
     ComedStatement,
     LabelMonitoring,
@@ -25,6 +26,7 @@ from tpmt.models import (
     StepDose,
 )
 from tpmt.safety_schema import Interaction, LoadedSafetyData, MonitoringEntry, SafetyData
+from tpmt.vocab import Drug
 
 CLI_NAMES = {"comed": "--comed"}
 FIELD_NAMES = {"comed": "comed"}
@@ -144,14 +146,11 @@ def comed_statements(
 
 
 def monitoring(rec: Recommendation, data: SafetyData) -> Monitoring:
-    """The label's monitoring for the row's drug and the row's time to steady state."""
+    """The label's monitoring for the row's drug and the row's time to steady state (the
+    sources are named once per report, in ``safety_context``)."""
     label = tuple(
         LabelMonitoring(
-            tests=m.tests,
-            schedule=m.schedule,
-            verified=m.evidence == "label",
-            source=_source(data, m),
-            data_id=m.id,
+            tests=m.tests, schedule=m.schedule, verified=m.evidence == "label", data_id=m.id
         )
         for m in data.monitoring
         if m.drug is rec.drug
@@ -161,14 +160,7 @@ def monitoring(rec: Recommendation, data: SafetyData) -> Monitoring:
         for step in rec.dosing
         if step.steady_state_weeks is not None
     )
-    note = (
-        "Label schedules apply to every patient on the drug, whatever the genotype; check blood "
-        "counts again once the new dose has reached steady state."
-        if steady
-        else "Label schedules apply to every patient on the drug, whatever the genotype; this "
-        "guideline row gives no time to steady state."
-    )
-    return Monitoring(label=label, steady_state=steady, note=note)
+    return Monitoring(label=label, steady_state=steady)
 
 
 def contraindications(rec: Recommendation) -> list[ComedStatement]:
@@ -198,17 +190,31 @@ def monitored(rec: Recommendation, data: SafetyData) -> Recommendation:
     return rec.model_copy(update={"monitoring": monitoring(rec, data)})
 
 
+MONITORING_NOTE = (
+    "The label monitoring schedules apply to every patient on the drug, whatever the genotype. "
+    "After a dose change, check blood counts again once steady state is reached (the time each "
+    "guideline row gives, where it gives one)."
+)
+
+
 def safety_context(
-    comeds: tuple[str, ...], loaded: LoadedSafetyData, with_dose: bool = False
+    comeds: tuple[str, ...],
+    loaded: LoadedSafetyData,
+    with_dose: bool = False,
+    monitored_drugs: Iterable[Drug] = (),
 ) -> SafetyContext:
-    """What was checked and the label data behind the rows' co-medication and monitoring."""
+    """What was checked and the label data behind the rows' co-medication statements and
+    monitoring (the monitoring entries' sources, for ``monitored_drugs``)."""
     data = loaded.data
+    drugs = set(monitored_drugs)
     notes = [NOT_CHECKED] if comeds else []
     if comeds and with_dose:
         notes.append(
             "The mg figures are the genotype-based doses only: they include no co-medication "
             "reduction (see each drug's co-medication advice)."
         )
+    if drugs:
+        notes.append(MONITORING_NOTE)
     notes.append(
         "Every label statement here was taken from copies of the label text; it is "
         f"{NOT_VERIFIED} unless it says it was read there."
@@ -217,6 +223,7 @@ def safety_context(
         comed=comeds,
         checked=tuple(c.id for c in data.comedications),
         notes=tuple(notes),
+        sources={m.id: _source(data, m) for m in data.monitoring if m.drug in drugs},
         data=SafetyDataInfo(
             id=f"{data.id}/safety",
             title=data.title,
@@ -225,6 +232,11 @@ def safety_context(
             sha256=loaded.sha256,
         ),
     )
+
+
+def monitored_drugs(rows: Iterable[Recommendation]) -> tuple[Drug, ...]:
+    """The drugs whose rows carry the label monitoring, in report order."""
+    return tuple(dict.fromkeys(rec.drug for rec in rows if rec.monitoring is not None))
 
 
 def _with_comeds(rec: Recommendation, comeds: tuple[str, ...], data: SafetyData) -> Recommendation:
@@ -251,7 +263,7 @@ def with_safety(report: Report, comeds: tuple[str, ...] | None, loaded: LoadedSa
         return report
     data = loaded.data
     rows = tuple(_with_comeds(rec, comeds, data) for rec in report.recommendations)
-    context = safety_context(comeds, loaded, report.dose is not None)
+    context = safety_context(comeds, loaded, report.dose is not None, monitored_drugs(rows))
     update: dict[str, object] = {"recommendations": rows, "safety": context}
     if report.dose is not None:
         against = sorted(
@@ -270,11 +282,17 @@ def with_safety(report: Report, comeds: tuple[str, ...] | None, loaded: LoadedSa
 
 def without_monitoring(report: Report) -> Report:
     """The report without the label monitoring (``--no-monitoring``): the rows lose it, and the
-    report names the label data only when co-medications were checked."""
+    report keeps its label data only for co-medications given (without the monitoring's notes
+    and sources)."""
     if not any(rec.monitoring is not None for rec in report.recommendations):
         return report
     rows = tuple(rec.model_copy(update={"monitoring": None}) for rec in report.recommendations)
-    safety = report.safety if report.safety is not None and report.safety.comed else None
+    safety = report.safety
+    if safety is not None and safety.comed:
+        notes = tuple(n for n in safety.notes if n != MONITORING_NOTE)
+        safety = safety.model_copy(update={"notes": notes, "sources": FrozenDict()})
+    else:
+        safety = None
     return report.model_copy(update={"recommendations": rows, "safety": safety})
 
 

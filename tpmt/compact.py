@@ -7,6 +7,7 @@ Texts, implications and references are left out; every recommendation names its 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field
@@ -24,6 +25,7 @@ from tpmt.models import (
     Recommendation,
     Report,
     ReportModel,
+    SafetyContext,
 )
 from tpmt.render.activity import activity_cell
 from tpmt.vocab import Action, Classification, Drug, Gene, Phenotype, Source
@@ -85,7 +87,9 @@ class CompactData(ReportModel):
 
     id: str
     version: str
-    sha256: str
+    sha256: str = Field(
+        description=f"first {HASH_DIGITS} hex digits of its content SHA-256 (as for guidelines)"
+    )
 
 
 class CompactDose(ReportModel):
@@ -98,9 +102,14 @@ class CompactDose(ReportModel):
 
 
 class CompactSafety(ReportModel):
-    """The co-medications given and the label safety data their statements come from."""
+    """The label safety data behind the rows' monitoring and co-medication statements."""
 
-    comed: tuple[str, ...]
+    comed: tuple[str, ...] = Field(default=(), description="co-medications given")
+    monitoring: FrozenMap[Drug, tuple[str, ...]] | None = Field(
+        default=None,
+        description="drug → its label monitoring entries (data ids), on every row of that drug "
+        "(absent with --no-monitoring); the steady state is in each row's rule",
+    )
     data: CompactData
 
 
@@ -144,7 +153,8 @@ class CompactRecord(ReportModel):
         default=None, description="only with dose inputs: the standard dose and label dose data"
     )
     safety: CompactSafety | None = Field(
-        default=None, description="only with co-medications: those given and the label data"
+        default=None,
+        description="with monitoring (the default) or co-medications: the label safety data",
     )
 
 
@@ -242,17 +252,25 @@ def _compact_dose(report: Report) -> CompactDose | None:
         drug=report.dose.drug,
         indication=report.dose.standard.indication,
         standard_mg_per_day=report.dose.standard.mg_per_day,
-        data=CompactData(id=data.id, version=data.version, sha256=data.sha256),
+        data=CompactData(id=data.id, version=data.version, sha256=data.sha256[:HASH_DIGITS]),
     )
 
 
-def _compact_safety(report: Report) -> CompactSafety | None:
-    if report.safety is None or not report.safety.comed:
+def compact_safety(
+    safety: SafetyContext | None, rows: Sequence[Recommendation]
+) -> CompactSafety | None:
+    """The label data of a report's monitoring (per drug) and co-medication statements."""
+    if safety is None:
         return None
-    data = report.safety.data
+    monitoring: dict[Drug, tuple[str, ...]] = {}
+    for rec in rows:
+        if rec.monitoring is not None and rec.drug not in monitoring:
+            monitoring[rec.drug] = tuple(m.data_id for m in rec.monitoring.label)
+    data = safety.data
     return CompactSafety(
-        comed=report.safety.comed,
-        data=CompactData(id=data.id, version=data.version, sha256=data.sha256),
+        comed=safety.comed,
+        monitoring=monitoring or None,
+        data=CompactData(id=data.id, version=data.version, sha256=data.sha256[:HASH_DIGITS]),
     )
 
 
@@ -275,5 +293,5 @@ def compact_record(report: Report) -> CompactRecord:
         },
         warnings=report.warnings,
         dose=_compact_dose(report),
-        safety=_compact_safety(report),
+        safety=compact_safety(report.safety, report.recommendations),
     )

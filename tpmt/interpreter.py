@@ -27,7 +27,7 @@ from tpmt.errors import InputError, UnknownAlleleError, UnknownDrugError
 from tpmt.evaluate import Evaluator, GeneEvaluation
 from tpmt.frozen import FrozenDict
 from tpmt.guidelines import HASH_SHOWN, GuidelineLibrary, Origin, RuleSet
-from tpmt.models import AdviceAlternative, Recommendation, Report, SafetyContext
+from tpmt.models import AdviceAlternative, Recommendation, Report
 from tpmt.outcome import GeneOutcome, typed_outcome
 from tpmt.parse import (
     DiplotypeInput,
@@ -160,8 +160,14 @@ class Interpreter:
             rule_sets = tuple(self.rule_sets(guideline_key))
             guideline_infos = tuple(guideline_info(rs) for rs in rule_sets)
             key = tuple(rule_set.sha256 for rule_set in rule_sets)
-            safety = self._label_safety()[1] if self.monitoring else None
-            return Selection(rule_sets, parse_drugs(drug_key), guideline_infos, key, safety)
+            drugs = parse_drugs(drug_key)
+            safety = None
+            if self.monitoring:
+                from tpmt.comed import safety_context
+                from tpmt.safety_schema import bundled_safety_data
+
+                safety = safety_context((), bundled_safety_data(), monitored_drugs=drugs)
+            return Selection(rule_sets, drugs, guideline_infos, key, safety)
 
         return self._selections.get((drug_key, guideline_key), resolve)
 
@@ -305,17 +311,17 @@ class Interpreter:
             lambda: rows_fragment(
                 rule_set,
                 self.evaluator.combine(rule_set, tpmt, nudt15),
-                self._label_safety()[0] if self.monitoring else None,
+                self._monitored() if self.monitoring else None,
             ),
         )
 
-    def _label_safety(self) -> tuple[Callable[[Recommendation], Recommendation], SafetyContext]:
-        """What adds the label monitoring to a row, and the report's note of the label data."""
-        from tpmt.comed import monitored, safety_context
+    @staticmethod
+    def _monitored() -> Callable[[Recommendation], Recommendation]:
+        """What adds the label monitoring to a row (the bundled label data, verified once)."""
+        from tpmt.comed import monitored
         from tpmt.safety_schema import bundled_safety_data
 
-        loaded = bundled_safety_data()
-        return partial(monitored, data=loaded.data), safety_context((), loaded)
+        return partial(monitored, data=bundled_safety_data().data)
 
     def decorated_rows(self, composition: Composition) -> tuple[Recommendation, ...]:
         """The composition's rows, each with the more severe rows the evidence allows."""

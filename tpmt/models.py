@@ -12,7 +12,7 @@ from pydantic import (
     model_serializer,
 )
 
-from tpmt.frozen import FrozenJson, FrozenMap
+from tpmt.frozen import FrozenDict, FrozenJson, FrozenMap
 from tpmt.guideline_schema import DosingStep, Range, Reference
 from tpmt.vocab import (
     Action,
@@ -320,8 +320,10 @@ class LabelMonitoring(ReportModel):
     tests: str
     schedule: str
     verified: bool = Field(description="read in the current label (false: secondary or unverified)")
-    source: str = Field(description="label, set id, revision, section, evidence, what was checked")
-    data_id: str
+    data_id: str = Field(
+        description="the entry in the label safety data; its source (label, set id, revision, "
+        "section, evidence) is in the report's safety.sources"
+    )
 
 
 class SteadyState(ReportModel):
@@ -338,7 +340,6 @@ class Monitoring(ReportModel):
     steady_state: tuple[SteadyState, ...] = Field(
         description="from the rule row's dosing steps (empty: the row gives none)"
     )
-    note: str
 
 
 class SafetyDataInfo(ReportModel):
@@ -358,6 +359,11 @@ class SafetyContext(ReportModel):
     comed: tuple[str, ...] = Field(description="co-medications given (canonical names)")
     checked: tuple[str, ...] = Field(description="every co-medication tpmt checks")
     notes: tuple[str, ...]
+    sources: FrozenMap[str, str] = Field(
+        default_factory=FrozenDict,
+        description="label monitoring entry (data id) → its source: label, set id, revision, "
+        "section, evidence and what was checked (given once here, not on every row)",
+    )
     data: SafetyDataInfo
 
 

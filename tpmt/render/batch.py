@@ -25,6 +25,7 @@ from tpmt.compact import (
     compact_guidelines,
     compact_recommendation,
     compact_record,
+    compact_safety,
 )
 from tpmt.compose import Composition, GeneFragment, Selection
 from tpmt.guideline_schema import DosingStep
@@ -32,6 +33,7 @@ from tpmt.models import GeneResult, Recommendation, Report
 from tpmt.render.activity import activity_summary
 from tpmt.render.cells import tsv_cell as _cell
 from tpmt.render.report_json import ReportJson
+from tpmt.render.safety_text import NOT_VERIFIED
 from tpmt.render.text import alternative_line, causes_text, outcome_text
 from tpmt.vocab import Gene, Source
 
@@ -77,9 +79,13 @@ EXTRA_COLUMNS = [
     "standard_mg_per_day",
     "comed",
 ]
-TSV_COLUMNS += EXTRA_COLUMNS
+# last: the guideline step's time to steady state (weeks, '2-4' or '2+') and the drug's label
+# monitoring (every row, unless the Interpreter was made without it)
+MONITORING_COLUMNS = ["steady_state_weeks", "monitoring"]
+TSV_COLUMNS += EXTRA_COLUMNS + MONITORING_COLUMNS
 MESSAGE_AT = TSV_COLUMNS.index("message")
-EMPTY_TAIL = "\t" * (len(TSV_COLUMNS) - MESSAGE_AT)  # the empty message and dose cells
+DOSE_AT = TSV_COLUMNS.index(EXTRA_COLUMNS[0])
+EMPTY_DOSE = "\t" * (DOSE_AT - MESSAGE_AT + len(EXTRA_COLUMNS))  # empty message and dose cells
 
 
 def _step_cells(step: DosingStep | None) -> list[object]:
@@ -121,6 +127,26 @@ def _standard_cell(report: Report) -> str:
     return f"{mg.min:g}" if mg.min == mg.max else f"{mg.min:g}-{mg.max:g}"
 
 
+def _weeks(step: DosingStep | None) -> str:
+    """'2-4', '2+' or '2': a step's time to steady state in weeks (empty: none given)."""
+    weeks = step.steady_state_weeks if step is not None else None
+    if weeks is None:
+        return ""
+    if weeks.max is None:
+        return f"{weeks.min:g}+"
+    return f"{weeks.min:g}" if weeks.min == weeks.max else f"{weeks.min:g}-{weeks.max:g}"
+
+
+def _monitoring_cell(rec: Recommendation) -> str:
+    """The drug's label monitoring: 'tests: schedule [data id]; ...', flagged when unverified."""
+    if rec.monitoring is None:
+        return ""
+    label = rec.monitoring.label
+    shown = "; ".join(f"{m.tests}: {m.schedule} [{m.data_id}]" for m in label)
+    flag = "" if all(m.verified for m in label) else f"US label, {NOT_VERIFIED}: "
+    return _cell(flag + shown)
+
+
 def _references(rec: Recommendation) -> str:
     return ";".join(
         f"PMID:{r.pmid}" if r.pmid else f"doi:{r.doi}" if r.doi else r.url or ""
@@ -128,8 +154,12 @@ def _references(rec: Recommendation) -> str:
     )
 
 
-def _row_parts(rec: Recommendation) -> tuple[str, tuple[str, ...], str]:
-    """A row's cells before the gene cells, per dosing step after them, and its warnings."""
+RowParts = tuple[str, tuple[str, ...], str, tuple[str, ...]]
+
+
+def _row_parts(rec: Recommendation) -> RowParts:
+    """A row's cells before the gene cells, per dosing step after them, its warnings, and per
+    dosing step its last cells (steady state and monitoring, each after a tab)."""
     head = "\t".join(
         _cell(c) for c in (rec.drug.value, rec.guideline, rec.source.value, "+".join(rec.genes))
     )
@@ -147,7 +177,9 @@ def _row_parts(rec: Recommendation) -> tuple[str, tuple[str, ...], str]:
         )
         for step in steps
     )
-    return head, middles, _cell(" | ".join(rec.warnings))
+    monitoring = _monitoring_cell(rec)
+    ends = tuple(f"\t{_weeks(step)}\t{monitoring}" for step in steps)
+    return head, middles, _cell(" | ".join(rec.warnings)), ends
 
 
 def _gene_cells(result: GeneResult, source: Source) -> str:
@@ -163,14 +195,22 @@ def _warnings_cell(result: GeneResult) -> str:
     return _cell(" | ".join(result.warnings))
 
 
-def _rows_cells(
-    rows: tuple[Recommendation, ...],
-) -> tuple[tuple[Source, str, tuple[str, ...], str], ...]:
+RowCells = tuple[Source, str, tuple[str, ...], str, tuple[str, ...]]
+
+
+def _rows_cells(rows: tuple[Recommendation, ...]) -> tuple[RowCells, ...]:
     return tuple((rec.source, *_row_parts(rec)) for rec in rows)
 
 
 def _compact_head(selection: Selection) -> str:
     return to_json(compact_guidelines(selection.guidelines)).decode()
+
+
+def _compact_safety(result: Composition) -> str:
+    safety = compact_safety(result.selection.safety, result.advice.rows)
+    if safety is None:
+        return ""
+    return ',"safety":' + safety.model_dump_json(exclude_defaults=True)
 
 
 def _compact_gene(result: GeneResult) -> str:
@@ -200,14 +240,15 @@ def report_tsv_lines(report: Report) -> list[str]:
     )
     standard = _standard_cell(report)
     for rec in report.recommendations:
-        head, middles, warnings = _row_parts(rec)
+        head, middles, warnings, ends = _row_parts(rec)
         genes = "\t".join(_gene_cells(report.genes[gene], rec.source) for gene in Gene)
         alternatives = _cell(" | ".join(alternative_line(alt) for alt in rec.alternatives))
         warning_cell = _joined(gene_warnings, warnings)
         lines += [
             f"{head}\t{genes}\t{middle}\t{alternatives}\t{warning_cell}\t\t"
             + _dose_cells(rec, index, standard)
-            for index, middle in enumerate(middles)
+            + end
+            for index, (middle, end) in enumerate(zip(middles, ends, strict=True))
         ]
     return lines
 
@@ -218,15 +259,14 @@ class Pieces:
     def __init__(self) -> None:
         self.genes: Memo[tuple[int, Source], str] = Memo("gene cells", MEMO_SIZE)
         self.warnings: Memo[int, str] = Memo("gene warnings", MEMO_SIZE)
-        self.rows: Memo[int, tuple[tuple[Source, str, tuple[str, ...], str], ...]] = Memo(
-            "row cells", MEMO_SIZE
-        )
+        self.rows: Memo[int, tuple[RowCells, ...]] = Memo("row cells", MEMO_SIZE)
         self.alternatives: Memo[tuple[int, int, int], str] = Memo("alternatives", MEMO_SIZE)
         self.outcomes: Memo[Identity, str] = Memo("alternative outcomes", MEMO_SIZE)
         self.lines: Memo[tuple[Identity, ...], str] = Memo("alternative lines", MEMO_SIZE)
         self.compact_genes: Memo[int, str] = Memo("compact genes", MEMO_SIZE)
         self.compact_rows: Memo[tuple[object, ...], str] = Memo("compact rows", MEMO_SIZE)
         self.compact_heads: Memo[int, str] = Memo("compact guidelines", 64)
+        self.compact_safeties: Memo[int, str] = Memo("compact label data", 64)
 
     def gene_cells(self, fragment: GeneFragment, source: Source) -> str:
         return self.genes.call((fragment.key, source), _gene_cells, fragment.result, source)
@@ -234,9 +274,7 @@ class Pieces:
     def gene_warnings(self, fragment: GeneFragment) -> str:
         return self.warnings.call(fragment.key, _warnings_cell, fragment.result)
 
-    def row_cells(
-        self, result: Composition
-    ) -> tuple[tuple[Source, str, tuple[str, ...], str], ...]:
+    def row_cells(self, result: Composition) -> tuple[RowCells, ...]:
         return self.rows.call(result.advice.serial, _rows_cells, result.advice.rows)
 
     def alternatives_cell(self, result: Composition, index: int) -> str:
@@ -276,6 +314,11 @@ class Pieces:
     def compact_head(self, selection: Selection) -> str:
         return self.compact_heads.call(selection.serial, _compact_head, selection)
 
+    def compact_safety(self, result: Composition) -> str:
+        """',"safety":{...}' naming the label monitoring per drug, or '' without monitoring
+        (the same for every composition of a selection: rows carry monitoring iff it has it)."""
+        return self.compact_safeties.call(result.selection.serial, _compact_safety, result)
+
     def compact_gene(self, fragment: GeneFragment) -> str:
         return self.compact_genes.call(fragment.key, _compact_gene, fragment.result)
 
@@ -299,7 +342,7 @@ def tsv_record(pieces: Pieces, sample: str, result: Composition) -> str:
     prefix = f"{sample}\tok\t"
     genes: dict[Source, str] = {}
     lines = []
-    for index, (source, head, middles, warnings) in enumerate(pieces.row_cells(result)):
+    for index, (source, head, middles, warnings, ends) in enumerate(pieces.row_cells(result)):
         gene_cells = genes.get(source)
         if gene_cells is None:
             one, two = pieces.gene_cells(tpmt, source), pieces.gene_cells(nudt15, source)
@@ -309,9 +352,9 @@ def tsv_record(pieces: Pieces, sample: str, result: Composition) -> str:
             warnings = f"{gene_warnings} | {warnings}"
         else:
             warnings = gene_warnings or warnings
-        tail = f"\t{alternatives}\t{warnings}{EMPTY_TAIL}\n"
-        for middle in middles:
-            lines.append(f"{prefix}{head}\t{gene_cells}{middle}{tail}")
+        tail = f"\t{alternatives}\t{warnings}{EMPTY_DOSE}"
+        for middle, end in zip(middles, ends, strict=True):
+            lines.append(f"{prefix}{head}\t{gene_cells}{middle}{tail}{end}\n")
     return "".join(lines)
 
 
@@ -324,11 +367,14 @@ def compact_line(pieces: Pieces, sample: str | None, result: Composition) -> str
     key = (result.advice.serial, result.tpmt.choice_ids, result.nudt15.choice_ids)
     rows = pieces.compact_rows.peek(key) or pieces.compact_rows_json(result)
     warnings = f',"warnings":{_json_text(list(result.warnings))}' if result.warnings else ""
+    safety = pieces.compact_safeties.peek(result.selection.serial)
+    if safety is None:
+        safety = pieces.compact_safety(result)
     return (
         f'{{"sample":{to_json(sample).decode()},"status":"ok","schema_version":1,'
         f'"guidelines":{pieces.compact_head(result.selection)},'
         f'"genes":{{"TPMT":{tpmt},"NUDT15":{nudt15}}},'
-        f'"recommendations":{rows}{warnings}}}\n'
+        f'"recommendations":{rows}{warnings}{safety}}}\n'
     )
 
 
@@ -384,7 +430,7 @@ def render_batch(
             sample = _cell(record.sample)
             if result is None:
                 empty = [""] * (MESSAGE_AT - 2)
-                after = EMPTY_TAIL[1:]  # the dose cells
+                after = "\t" * (len(TSV_COLUMNS) - MESSAGE_AT - 1)  # the cells after message
                 yield "\t".join([sample, "error", *empty, _cell(record.message)]) + after + "\n"
             elif record.finished is not None:
                 lines = report_tsv_lines(record.finished)

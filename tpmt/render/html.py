@@ -461,10 +461,12 @@ def _safety_details(rec: Recommendation) -> str:
 def _monitoring_details(report: Report) -> str:
     """Details: each drug's label monitoring with its sources (the same for all its rows)."""
     body = []
+    known = report.safety.sources if report.safety is not None else {}
     for drug, monitoring in drug_monitoring(report):
         items = "".join(f"<li>{escape(line)}</li>" for line in label_lines(monitoring))
         sources = "".join(
-            f"<li>{escape(m.data_id)}: {escape(m.source)}</li>" for m in monitoring.label
+            f"<li>{escape(m.data_id)}: {escape(known.get(m.data_id, 'source not given'))}</li>"
+            for m in monitoring.label
         )
         body.append(
             f"<h3>{escape(drug.value.capitalize())}</h3><ul class='small'>{items}</ul>"

@@ -56,34 +56,16 @@ def steady_state_line(steps: Sequence[SteadyState]) -> str:
     return "steady state after " + "; ".join(dict.fromkeys(parts)) + " (guideline)"
 
 
-def monitoring_lines(monitoring: Monitoring) -> list[str]:
-    """Each label schedule with its evidence and data entry, then the steady state."""
-    lines = [
-        f"{m.tests}: {m.schedule}"
-        + ("" if m.verified or NOT_VERIFIED in m.schedule else f" ({NOT_VERIFIED})")
-        + f" [label; data {m.data_id}]"
-        for m in monitoring.label
-    ]
-    return [*lines, steady_state_line(monitoring.steady_state), monitoring.note]
-
-
-DRUG_NOTE = (
-    "These label schedules apply to every patient on the drug, whatever the genotype. After a "
-    "dose change, check blood counts again once steady state is reached (each guideline row "
-    "gives its time to steady state in its dosing line, where it has one)."
-)
-
-
 def label_lines(monitoring: Monitoring) -> list[str]:
-    """The drug's label schedules with their evidence and data entries, then the note that they
-    apply whatever the genotype (shown once per drug: they do not differ between its rows)."""
+    """The drug's label schedules with their evidence and data entries (shown once per drug:
+    they do not differ between its rows; the report's safety notes say how they apply)."""
     lines = [
         f"{m.tests}: {m.schedule}"
         + ("" if m.verified or NOT_VERIFIED in m.schedule else f" ({NOT_VERIFIED})")
         + f" [label; data {m.data_id}]"
         for m in monitoring.label
     ]
-    return [*lines, DRUG_NOTE]
+    return lines
 
 
 def drug_monitoring(report: Report) -> Iterator[tuple[Drug, Monitoring]]:
