@@ -195,6 +195,36 @@ CASES = [
         (294.0, 784.0),
         id="tg-IM-140mg-is-77mg-m2-above-40",
     ),
+    # a child with ALL: 1.5-2.5 mg/kg x 30 kg = 45-75 mg/day, which is 43-72 mg/m2 by a 1.04 m2
+    # BSA, but the label states the same standard dose as 50-75 mg/m2: CPIC's >=75 mg/m2
+    # threshold is checked against the label's own figures (reaches 75: straddles), never
+    # "no reduction needed" because of the conversion
+    pytest.param(
+        "*1/*3A",
+        "*1/*3",
+        "mercaptopurine",
+        {"weight_kg": 30, "height_cm": 130, "indication": "all-maintenance"},
+        "cpic-2025",
+        0,
+        "not_computed",
+        None,
+        None,
+        None,
+        id="mp-ALL-child-IM-IM-label-50-75mg-m2-straddles-75",
+    ),
+    pytest.param(
+        "*1/*3A",
+        "*1/*3",
+        "mercaptopurine",
+        {"weight_kg": 30, "height_cm": 130, "indication": "all-maintenance", "planned_dose_mg": 78},
+        "cpic-2025",
+        0,
+        "computed",
+        (15.6, 39.0),
+        (25.0, 25.0),
+        (109.2, 273.0),
+        id="mp-child-planned-78mg-is-75mg-m2-20-50pct",  # 75 mg/m2 x 1.04 m2
+    ),
 ]
 
 

@@ -134,6 +134,7 @@ class Patient:
     condition: Condition | None
     standard: tuple[float, float]  # mg/day
     indication: str
+    stated: tuple[tuple[float, float, str], ...] = ()  # the label's range in other units
 
 
 def _indication(data: DoseData, request: DoseRequest, drugs: tuple[Drug, ...]) -> Indication | None:
@@ -238,12 +239,18 @@ def _threshold(
         else:
             size = patient.bsa_m2
         need = f"≥{_n(q.value)} {q.unit}"
-        if size is None:
+        stated = next((s for s in patient.stated if s[2] == q.unit), None)
+        if size is not None:
+            need += f" (= {_n(_mg(q.value * size))} mg/day here)"
+        if stated is not None:  # the label's own figures in the threshold's unit
+            per = (stated[0], stated[1])
+            shown = f"the label states the standard dose as {_span(*per)} {q.unit}"
+        elif size is None:
             verdicts.append(("unknown", f"{need} cannot be checked without {names['height_cm']}"))
             continue
-        per = (round(low / size, 2), round(high / size, 2))
-        need += f" (= {_n(_mg(q.value * size))} mg/day here)"
-        shown = f"the standard dose is {_span(*per)} {q.unit}"
+        else:
+            per = (round(low / size, 2), round(high / size, 2))
+            shown = f"the standard dose is {_span(*per)} {q.unit}"
         if per[0] >= q.value - EPSILON:
             verdicts.append(("applies", f"{shown}, at or above {need}"))
         elif per[1] < q.value - EPSILON:
@@ -412,8 +419,11 @@ def apply_dose(
     bsa = None if request.height_cm is None else mosteller_bsa(request.height_cm, request.weight_kg)
     standard, basis = _standard(indication, request, bsa, names)
     condition = indication.condition if indication is not None else None
+    stated: tuple[tuple[float, float, str], ...] = ()
+    if indication is not None and indication.dose is not None and request.planned_dose_mg is None:
+        stated = tuple((d.min, d.max, d.unit) for d in indication.dose_also)
     patient = Patient(
-        request.weight_kg, bsa, condition, standard, indication.id if indication else ""
+        request.weight_kg, bsa, condition, standard, indication.id if indication else "", stated
     )
     strengths = next(s for s in data.strengths if s.drug is drug)
     rows = tuple(
@@ -442,7 +452,7 @@ def apply_dose(
         data=DoseDataInfo(
             id=data.id, title=data.title, version=data.version, date=data.date, sha256=loaded.sha256
         ),
-        notes=_notes(indication),
+        notes=_notes(None if request.planned_dose_mg is not None else indication),
     )
     return report.model_copy(update={"recommendations": rows, "dose": context})
 

@@ -48,6 +48,12 @@ class Indication(StrictModel):
     name: str
     condition: Literal[Condition.MALIGNANCY, Condition.NONMALIGNANCY]
     dose: DoseRange | None
+    dose_also: list[DoseRange] = Field(
+        default_factory=list,
+        description="the same standard dose as the label also states it in another unit (e.g. "
+        "mg/m2/day beside mg/kg/day): a guideline threshold in that unit is checked against "
+        "the label's own figures, not a conversion",
+    )
     frequency: str | None
     label: str | None
     section: str | None

@@ -16,7 +16,7 @@ BUNDLED_SHA256 = MappingProxyType(
 # label dose data (tpmt/dose_schema.py), verified the same way
 DOSE_DATA_SHA256 = MappingProxyType(
     {
-        "us-labels-2026": "91bbfe60388eadadefc1d6e75ff7af3dc045daa8beece1d64f2dee53042937d5",
+        "us-labels-2026": "373fb617b753150bf081de5bfa98d986b8110e30506d40b0195041754eb63757",
     }
 )
 
