@@ -156,7 +156,7 @@ def test_compact_dose_comed_and_data_identity() -> None:
     assert d1["dose"]["drug"] == "azathioprine"
     assert d1["dose"]["indication"] == "renal-transplant-initial"
     assert d1["dose"]["standard_mg_per_day"] == {"min": 210.0, "max": 350.0}
-    assert (d1["dose"]["data"]["id"], d1["dose"]["data"]["version"]) == ("us-labels-2026", "2026.1")
+    assert (d1["dose"]["data"]["id"], d1["dose"]["data"]["version"]) == ("us-labels-2026", "2026.2")
     assert len(d1["dose"]["data"]["sha256"]) == 16
     assert d1["safety"] == {  # no co-medication: only the monitoring's label data
         "monitoring": {"azathioprine": ["azathioprine-blood-counts", "azathioprine-liver-tests"]},

@@ -16,7 +16,7 @@ BUNDLED_SHA256 = MappingProxyType(
 # label dose data (tpmt/dose_schema.py), verified the same way
 DOSE_DATA_SHA256 = MappingProxyType(
     {
-        "us-labels-2026": "373fb617b753150bf081de5bfa98d986b8110e30506d40b0195041754eb63757",
+        "us-labels-2026": "81406e0118cbe432e23b7ee3589141602e8da4024a24ceb83a2494f23a46c99b",
     }
 )
 
