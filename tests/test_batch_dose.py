@@ -52,24 +52,31 @@ CLI_TO_FIELD = [
     ("--planned-dose", "planned_dose_mg"),
     ("--comed", "comed"),
 ]
+UNVERIFIED = "US label, not verified against the current label: "
 FEBUXOSTAT = (
-    "febuxostat:contraindicated (febuxostat is CONTRAINDICATED in patients treated with "
-    "azathioprine)"
+    f"{UNVERIFIED}febuxostat:contraindicated (febuxostat is CONTRAINDICATED in patients treated "
+    "with azathioprine)"
 )
-ALLOPURINOL = "allopurinol:reduce_dose (reduce mercaptopurine to 1/3–1/4 of the current dose)"
+ALLOPURINOL = (
+    f"{UNVERIFIED}allopurinol:reduce_dose (reduce mercaptopurine to 1/3–1/4 of the current dose; "
+    "NOT applied to the mg figures)"
+)
 # sample, condition → dose_status, mg/dose min, max, doses/week, rounded min, max, standard, comed
 TSV_DOSES = {
     # 70 kg × 3–5 mg/kg/day = 210–350 mg/day; TPMT IM 30–80%: 63–280 mg, rounded inward to 25 mg
-    ("D1", "any"): ["computed", "63", "280", "7", "75", "275", "210-350", ""],
-    # planned 150 mg/day ≥ 75 mg/m2/day at 1.66 m2: 30–80% = 45–120 mg, rounded to 50 mg steps
-    ("D2", "malignancy"): ["computed", "45", "120", "7", "50", "100", "150", ""],
-    ("D2", "nonmalignancy"): ["not_applicable", "", "", "", "", "", "150", ""],
-    ("D3", "any"): ["no_dose", "", "", "", "", "", "210-350", FEBUXOSTAT],
-    ("D4", ""): ["", "", "", "", "", "", "", ""],
-    ("D5", "any"): ["", "", "", "", "", "", "", ""],
+    # (a 25 mg tablet, label-confirmed: rounded_verified true)
+    ("D1", "any"): ["computed", "63", "280", "7", "75", "275", "true", "210-350", ""],
+    # planned 150 mg/day ≥ 75 mg/m2/day at 1.66 m2: 30–80% = 45–120 mg, rounded to 25 mg steps by
+    # halving a 50 mg tablet, which no label confirms: rounded_verified false
+    ("D2", "malignancy"): ["computed", "45", "120", "7", "50", "100", "false", "150", ""],
+    ("D2", "nonmalignancy"): ["not_applicable", "", "", "", "", "", "", "150", ""],
+    # febuxostat is contraindicated: no mg figure, and no standard dose shown as if it were one
+    ("D3", "any"): ["no_dose", "", "", "", "", "", "", "", FEBUXOSTAT],
+    ("D4", ""): ["", "", "", "", "", "", "", "", ""],
+    ("D5", "any"): ["", "", "", "", "", "", "", "", ""],
     # no indication: which condition applies is not known, so no mg figure for either step
-    ("D6", "malignancy"): ["not_computed", "", "", "", "", "", "100", ALLOPURINOL],
-    ("D6", "nonmalignancy"): ["not_computed", "", "", "", "", "", "100", ALLOPURINOL],
+    ("D6", "malignancy"): ["not_computed", "", "", "", "", "", "", "100", ALLOPURINOL],
+    ("D6", "nonmalignancy"): ["not_computed", "", "", "", "", "", "", "100", ALLOPURINOL],
 }
 BAD_WEIGHT = "line 5: weight_kg is not a number; accepted: a number of kg above 0.2 and at most 400"
 
@@ -92,6 +99,7 @@ def test_tsv_dose_and_comed_cells_per_step() -> None:
         "doses_per_week",
         "rounded_mg_min",
         "rounded_mg_max",
+        "rounded_verified",
         "standard_mg_per_day",
         "comed",
         "steady_state_weeks",
@@ -151,6 +159,7 @@ def test_compact_dose_comed_and_data_identity() -> None:
             "mg_per_dose": {"min": 63.0, "max": 280.0},
             "doses_per_week": 7,
             "rounded_mg_per_dose": {"min": 75.0, "max": 275.0},
+            "rounding_verified": True,
         }
     ]
     assert d1["dose"]["drug"] == "azathioprine"
@@ -162,10 +171,16 @@ def test_compact_dose_comed_and_data_identity() -> None:
         "monitoring": {"azathioprine": ["azathioprine-blood-counts", "azathioprine-liver-tests"]},
         "data": {"id": "us-labels-2026/safety", "version": "2026.1", "sha256": "68da3209872e5467"},
     }
+    assert "standard_mg_per_day" not in records["D3"]["dose"]  # contraindicated: no dose at all
     d3 = records["D3"]["recommendations"]["cpic-2025:azathioprine.IM-NM"]
     assert d3["dose"] == [{"status": "no_dose"}]
     assert d3["comed"] == [
-        {"comed": "febuxostat", "effect": "contraindicated", "data_id": "azathioprine+febuxostat"}
+        {
+            "comed": "febuxostat",
+            "effect": "contraindicated",
+            "verified": False,
+            "data_id": "azathioprine+febuxostat",
+        }
     ]
     assert records["D3"]["safety"]["comed"] == ["febuxostat"]
     assert records["D3"]["safety"]["data"]["id"] == "us-labels-2026/safety"

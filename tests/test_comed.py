@@ -220,7 +220,12 @@ def test_batch_applies_comed_per_row_in_jsonl_and_tsv(tmp_path: Any) -> None:
     assert first["safety"]["comed"] == ["allopurinol"]
     (row,) = first["recommendations"].values()
     assert row["comed"] == [
-        {"comed": "allopurinol", "effect": "reduce_dose", "data_id": "azathioprine+allopurinol"}
+        {
+            "comed": "allopurinol",
+            "effect": "reduce_dose",
+            "verified": False,
+            "data_id": "azathioprine+allopurinol",
+        }
     ]
     assert second["status"] == "ok" and "comed" not in second["safety"]  # monitoring only
     assert third["status"] == "error" and third["message"].startswith(
@@ -236,9 +241,10 @@ def test_batch_applies_comed_per_row_in_jsonl_and_tsv(tmp_path: Any) -> None:
     assert [(c["condition"], c["comed"]) for c in cells] == [
         (
             condition,
-            "febuxostat:contraindicated (febuxostat is CONTRAINDICATED in patients treated with "
-            "mercaptopurine) | allopurinol:reduce_dose (reduce mercaptopurine to 1/3–1/4 of the "
-            "current dose)",
+            "US label, not verified against the current label: febuxostat:contraindicated "
+            "(febuxostat is CONTRAINDICATED in patients treated with mercaptopurine) | "
+            "allopurinol:reduce_dose (reduce mercaptopurine to 1/3–1/4 of the current dose; NOT "
+            "applied to the mg figures)",
         )
         for condition in ("malignancy", "nonmalignancy")
     ]
@@ -263,3 +269,24 @@ def test_every_pair_is_stated_once(tmp_path: Any) -> None:
     (copy / SAFETY_FILE).write_text(json.dumps(data))
     with pytest.raises(GuidelineError, match="each drug with each co-medication once"):
         load_safety_data(copy, None)
+
+
+def test_allopurinol_marks_the_mg_figures_as_excluding_its_reduction() -> None:
+    """70 kg, renal transplant initial 3-5 mg/kg/day = 210-350 mg/day, TPMT IM 30-80%: 63-280 mg.
+    The label's allopurinol reduction (to about 1/3-1/4) is stated, never multiplied in, and the
+    mg figures say so in their status, so a reader of the mg columns alone cannot miss it."""
+    args = ["lookup", "--tpmt", "*1/*3A", "-d", "aza", "-g", "cpic", "--weight-kg", "70"]
+    args += ["--indication", "renal-transplant-initial", "--comed", "allopurinol"]
+    report = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)
+    (row,) = report["recommendations"]
+    (step,) = row["dose"]
+    assert step["status"] == "computed_excluding_comed"
+    assert (step["mg_per_dose"]["min"], step["mg_per_dose"]["max"]) == (63.0, 280.0)  # not cut
+    assert step["explanation"].endswith(
+        "NOT included: the co-medication reduction (allopurinol: reduce azathioprine to about "
+        "1/3–1/4 of the usual dose; FDA label, not verified against the current label)"
+    )
+    without = json.loads(runner.invoke(app, [*args[:-2], "-f", "json"]).stdout)
+    assert without["recommendations"][0]["dose"][0]["status"] == "computed"
+    text = " ".join(line.strip() for line in runner.invoke(app, args).stdout.splitlines())
+    assert "NOT included: the co-medication reduction (allopurinol" in text

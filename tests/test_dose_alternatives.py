@@ -114,12 +114,15 @@ def test_febuxostat_contraindication_withdraws_the_alternatives_mg_too() -> None
     for step in steps:
         assert figures(step) == ("no_dose", None, None, None, None)
         assert step["rounding"] is None
-        assert step["explanation"] == CONTRAINDICATED
+    # the step that had mg figures (DPWG's 10% option) is withdrawn; the advice against the drug
+    # stays as it was, so the steps still say what each one was
+    assert [s["explanation"] == CONTRAINDICATED for s in steps] == [False, False, True]
+    assert [s["action"] for s in steps][:2] == ["consider_alternative", "consider_alternative"]
     text = runner.invoke(app, args).stdout
     flat = " ".join(line.strip() for line in text.splitlines())
     assert "21–35 mg" not in flat  # the DPWG PM alternative's 10% figure is gone
-    withdrawn = "no mg figure (CONTRAINDICATED with febuxostat (FDA label, not verified against"
-    assert flat.count(withdrawn) == 2  # one line for each guideline's alternative
+    withdrawn = "no mg figure (a non-thiopurine alternative is advised; CONTRAINDICATED with"
+    assert flat.count(withdrawn) == 1  # DPWG's alternative (CPIC's advises against the drug)
 
 
 def test_no_dose_inputs_no_dose_on_alternatives(interpreter: Interpreter) -> None:

@@ -10,7 +10,8 @@ withdrawn and the reason is given instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 
 from tpmt.errors import InputError
 from tpmt.frozen import FrozenDict
@@ -168,8 +169,14 @@ def contraindications(rec: Recommendation) -> list[ComedStatement]:
     return [s for s in rec.comed or () if s.effect == "contraindicated"]
 
 
+WITHDRAWN = frozenset({"computed", "no_reduction_needed", "not_computed"})  # steps a dose is for
+
+
 def _withdrawn(dose: StepDose, statements: tuple[ComedStatement, ...]) -> StepDose:
-    """A step's dose without mg figures because a co-medication is contraindicated."""
+    """A step's dose without mg figures because a co-medication is contraindicated (a step for
+    the other condition, or one advising against the drug, is left as it is)."""
+    if dose.status not in WITHDRAWN:
+        return dose
     named = ", ".join(s.comed for s in statements)
     return dose.model_copy(
         update={
@@ -179,8 +186,23 @@ def _withdrawn(dose: StepDose, statements: tuple[ComedStatement, ...]) -> StepDo
             "mg_per_week": None,
             "rounded_mg_per_dose": None,
             "rounding": None,
+            "rounding_verified": None,
             "explanation": f"CONTRAINDICATED with {named} (FDA label, {NOT_VERIFIED}): no "
             "mg figure is given for a contraindicated combination",
+        }
+    )
+
+
+def _excluding(dose: StepDose, statements: tuple[ComedStatement, ...]) -> StepDose:
+    """A computed step marked as not including the co-medications' label reductions."""
+    if dose.status != "computed":
+        return dose
+    named = "; ".join(f"{s.comed}: {s.short}" for s in statements)
+    return dose.model_copy(
+        update={
+            "status": "computed_excluding_comed",
+            "explanation": f"{dose.explanation}. NOT included: the co-medication reduction "
+            f"({named}; FDA label, {NOT_VERIFIED})",
         }
     )
 
@@ -241,15 +263,20 @@ def monitored_drugs(rows: Iterable[Recommendation]) -> tuple[Drug, ...]:
 
 def _with_comeds(rec: Recommendation, comeds: tuple[str, ...], data: SafetyData) -> Recommendation:
     statements = comed_statements(rec, comeds, data)
-    update: dict[str, object] = {"comed": statements}
     against = tuple(s for s in statements if s.effect == "contraindicated")
-    if against and rec.dose:
-        update["dose"] = tuple(_withdrawn(step, against) for step in rec.dose)
-    if against and any(alt.dose for alt in rec.alternatives):
+    reducing = tuple(s for s in statements if s.effect == "reduce_dose")
+    if against:
+        mark: Callable[[StepDose], StepDose] | None = partial(_withdrawn, statements=against)
+    elif reducing:
+        mark = partial(_excluding, statements=reducing)
+    else:
+        mark = None
+    update: dict[str, object] = {"comed": statements}
+    if mark is not None and rec.dose:
+        update["dose"] = tuple(map(mark, rec.dose))
+    if mark is not None and any(alt.dose for alt in rec.alternatives):
         update["alternatives"] = tuple(
-            alt.model_copy(update={"dose": tuple(_withdrawn(s, against) for s in alt.dose)})
-            if alt.dose
-            else alt
+            alt.model_copy(update={"dose": tuple(map(mark, alt.dose))}) if alt.dose else alt
             for alt in rec.alternatives
         )
     return rec.model_copy(update=update)

@@ -72,6 +72,9 @@ class CompactStepDose(ReportModel):
     rounded_mg_per_dose: MgRange | None = Field(
         default=None, description="rounded inward to the tablet step (none: no step fits)"
     )
+    rounding_verified: bool | None = Field(
+        default=None, description="false: the tablet strengths or splitting are not label-confirmed"
+    )
 
 
 class CompactComed(ReportModel):
@@ -79,6 +82,7 @@ class CompactComed(ReportModel):
 
     comed: str
     effect: ComedEffect
+    verified: bool = Field(description="read in the current label (false: not verified)")
     data_id: str = Field(description="the entry in the label safety data")
 
 
@@ -97,7 +101,10 @@ class CompactDose(ReportModel):
 
     drug: Drug
     indication: str | None = None
-    standard_mg_per_day: MgRange
+    standard_mg_per_day: MgRange | None = Field(
+        default=None,
+        description="absent when a co-medication given is contraindicated with the drug",
+    )
     data: CompactData
 
 
@@ -233,13 +240,15 @@ def compact_recommendation(
                 mg_per_dose=step.mg_per_dose,
                 doses_per_week=step.doses_per_week,
                 rounded_mg_per_dose=step.rounded_mg_per_dose,
+                rounding_verified=step.rounding_verified,
             )
             for step in rec.dose
         ),
         comed=None
         if rec.comed is None
         else tuple(
-            CompactComed(comed=s.comed, effect=s.effect, data_id=s.data_id) for s in rec.comed
+            CompactComed(comed=s.comed, effect=s.effect, verified=s.verified, data_id=s.data_id)
+            for s in rec.comed
         ),
     )
 
@@ -248,10 +257,17 @@ def _compact_dose(report: Report) -> CompactDose | None:
     if report.dose is None:
         return None
     data = report.dose.data
+    drug = report.dose.drug
+    against = any(
+        s.effect == "contraindicated"
+        for rec in report.recommendations
+        if rec.drug is drug
+        for s in rec.comed or ()
+    )
     return CompactDose(
-        drug=report.dose.drug,
+        drug=drug,
         indication=report.dose.standard.indication,
-        standard_mg_per_day=report.dose.standard.mg_per_day,
+        standard_mg_per_day=None if against else report.dose.standard.mg_per_day,
         data=CompactData(id=data.id, version=data.version, sha256=data.sha256[:HASH_DIGITS]),
     )
 

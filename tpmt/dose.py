@@ -290,6 +290,7 @@ def _computed(
     weekly = MgRange(min=_mg(per_dose[0] * times), max=_mg(per_dose[1] * times))
     rounded, rounding = _rounding(strengths, *per_dose)
     return StepDose(
+        rounding_verified=strengths.evidence != "unverified",
         condition=step.condition,
         action=step.action,
         status="computed",

@@ -214,7 +214,14 @@ class MgRange(ReportModel):
     max: float
 
 
-DoseStatus = Literal["computed", "no_reduction_needed", "not_applicable", "not_computed", "no_dose"]
+DoseStatus = Literal[
+    "computed",
+    "computed_excluding_comed",
+    "no_reduction_needed",
+    "not_applicable",
+    "not_computed",
+    "no_dose",
+]
 
 
 class StepDose(ReportModel):
@@ -223,9 +230,12 @@ class StepDose(ReportModel):
     condition: Condition
     action: Action
     status: DoseStatus = Field(
-        description="computed; no_reduction_needed (the standard dose is below the step's "
-        "threshold); not_applicable (the step is for the other condition); not_computed (an "
-        "input is missing); no_dose (not a dosing step, e.g. consider an alternative)"
+        description="computed; computed_excluding_comed (computed from the genotype advice, "
+        "but a co-medication given calls for a further label reduction that is NOT applied to "
+        "these figures: see the row's comed); no_reduction_needed (the standard dose is below "
+        "the step's threshold); not_applicable (the step is for the other condition); "
+        "not_computed (an input is missing); no_dose (not a dosing step, e.g. consider an "
+        "alternative, or a contraindicated co-medication)"
     )
     percent_of_standard: Range | None
     frequency: Frequency | None
@@ -234,6 +244,12 @@ class StepDose(ReportModel):
     mg_per_week: MgRange | None
     rounded_mg_per_dose: MgRange | None
     rounding: str | None = Field(description="how the dose was rounded to marketed strengths")
+    rounding_verified: bool | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="false: the strengths or tablet splitting behind the rounding are not "
+        "confirmed by a label (the rounding text says UNVERIFIED); absent without mg figures",
+    )
     explanation: str
 
 

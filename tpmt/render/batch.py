@@ -76,6 +76,7 @@ EXTRA_COLUMNS = [
     "doses_per_week",
     "rounded_mg_min",
     "rounded_mg_max",
+    "rounded_verified",
     "standard_mg_per_day",
     "comed",
 ]
@@ -104,9 +105,10 @@ def _step_cells(step: DosingStep | None) -> list[object]:
 def _dose_cells(rec: Recommendation, index: int, standard: str) -> str:
     """The dose cells of a row's dosing step ``index`` (tab-joined; empty without inputs)."""
     dose = rec.dose[index] if rec.dose and index < len(rec.dose) else None
-    cells: list[object] = [""] * 6
+    cells: list[object] = [""] * 7
     if dose is not None:
         mg, rounded = dose.mg_per_dose, dose.rounded_mg_per_dose
+        verified = dose.rounding_verified
         cells = [
             dose.status,
             mg.min if mg else None,
@@ -114,9 +116,25 @@ def _dose_cells(rec: Recommendation, index: int, standard: str) -> str:
             dose.doses_per_week,
             rounded.min if rounded else None,
             rounded.max if rounded else None,
+            None if verified is None else str(verified).lower(),
         ]
-    comed = " | ".join(f"{s.comed}:{s.effect} ({s.short})" for s in rec.comed or ())
-    return "\t".join(_cell(c) for c in (*cells, standard if rec.dose else "", comed))
+    against = any(s.effect == "contraindicated" for s in rec.comed or ())
+    shown = standard if rec.dose and not against else ""  # no dose for a contraindication
+    return "\t".join(_cell(c) for c in (*cells, shown, _comed_cell(rec)))
+
+
+def _comed_cell(rec: Recommendation) -> str:
+    """'allopurinol:reduce_dose (...; NOT applied to the mg figures)', flagged when unverified."""
+    statements = rec.comed or ()
+    if not statements:
+        return ""
+    parts = [
+        f"{s.comed}:{s.effect} ({s.short}"
+        + ("; NOT applied to the mg figures)" if s.effect == "reduce_dose" else ")")
+        for s in statements
+    ]
+    flag = "" if all(s.verified for s in statements) else f"US label, {NOT_VERIFIED}: "
+    return flag + " | ".join(parts)
 
 
 def _standard_cell(report: Report) -> str:

@@ -78,7 +78,9 @@ def _with_mg(step: StepDose) -> str:
     """A step of an alternative that has mg figures beside others: its mg, or why none."""
     head = "" if step.condition is Condition.ANY else f"{step.condition.value}: "
     if step.mg_per_dose is not None:
-        return f"{head}{step_summary(step)} ({_tablets(step)})"
+        excluded = ", NOT including the co-medication reduction"
+        extra = excluded if step.status == "computed_excluding_comed" else ""
+        return f"{head}{step_summary(step)} ({_tablets(step)}{extra})"
     if step.status == "not_applicable" or step.action is Action.CONSIDER_ALTERNATIVE:
         return ""  # the other condition's step; or advice against the drug, said in words
     return f"{head}no mg figure ({_why_none(step)})"

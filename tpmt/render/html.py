@@ -253,7 +253,8 @@ def _mg_lines(rows: Sequence[Recommendation]) -> str:
         step_line(step)
         for rec in rows
         for step in rec.dose or ()
-        if step.status in ("computed", "no_reduction_needed", "not_computed")
+        if step.status
+        in ("computed", "computed_excluding_comed", "no_reduction_needed", "not_computed")
     ]
     return "".join(
         f"<div class='act small'><b>mg:</b> {escape(line)}</div>" for line in dict.fromkeys(lines)
