@@ -102,7 +102,8 @@ def test_tsv_dose_and_comed_cells_per_step() -> None:
         "rounded_verified",
         "standard_mg_per_day",
         "comed",
-        "steady_state_weeks",
+        "steady_state_min_weeks",
+        "steady_state_max_weeks",
         "monitoring",
     ]
     dose_columns = TSV_COLUMNS[TSV_COLUMNS.index("dose_status") : TSV_COLUMNS.index("comed") + 1]

@@ -206,3 +206,38 @@ def test_fhir_contraindication_drops_the_dose_code() -> None:
     assert task["description"].startswith(
         "CONTRAINDICATED with febuxostat (FDA label, not verified"
     )
+
+
+def test_batch_tsv_and_compact_carry_steady_state_and_monitoring(tmp_path: Any) -> None:
+    """CPIC 2025 mercaptopurine: IM rows 2-4 weeks, PM malignancy 4-6 weeks; DPWG rows give
+    none. The TSV monitoring cell is the label's schedules; compact names them per drug."""
+    rows = tmp_path / "rows.tsv"
+    rows.write_text("sample_id\ttpmt\nA\t*1/*3A\nB\t*3A/*3A\n")
+    result = runner.invoke(app, ["batch", str(rows), "-f", "tsv", "-d", "mp"])
+    assert result.exit_code == 0, result.output
+    header, *lines = result.stdout.splitlines()
+    cells = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
+    weeks = {
+        (c["sample"], c["guideline"], c["condition"]): (
+            c["steady_state_min_weeks"],
+            c["steady_state_max_weeks"],
+        )
+        for c in cells
+    }
+    assert weeks[("A", "cpic-2025", "malignancy")] == ("2", "4")
+    assert weeks[("A", "cpic-2025", "nonmalignancy")] == ("2", "4")
+    assert weeks[("B", "cpic-2025", "malignancy")] == ("4", "6")
+    assert weeks[("B", "cpic-2025", "nonmalignancy")] == ("", "")  # consider an alternative
+    assert all(w == ("", "") for (_, g, _), w in weeks.items() if g == "dpwg-2025")
+    assert {c["monitoring"] for c in cells} == {
+        "US label, not verified against the current label: complete blood count: monitor during "
+        "therapy; adjust or withhold the dose for severe neutropenia or thrombocytopenia "
+        "[mercaptopurine-blood-counts]; serum transaminases, alkaline phosphatase and bilirubin: "
+        "weekly when starting therapy, then monthly; more often with other hepatotoxic drugs or "
+        "pre-existing liver disease [mercaptopurine-liver-tests]"
+    }
+    compact = runner.invoke(app, ["batch", str(rows), "--compact", "-d", "mp"])
+    for line in compact.stdout.splitlines():
+        assert json.loads(line)["safety"]["monitoring"] == {
+            "mercaptopurine": ["mercaptopurine-blood-counts", "mercaptopurine-liver-tests"]
+        }

@@ -309,8 +309,8 @@ def lookup(
         bool,
         typer.Option(
             "--monitoring/--no-monitoring",
-            help="Each drug's label monitoring schedule and each row's time to steady state "
-            "(shown by default; --no-monitoring leaves them out).",
+            help="Each drug's label monitoring schedule (shown by default; --no-monitoring "
+            "leaves it out; each row's time to steady state stays in its dosing line).",
         ),
     ] = True,
 ) -> None:

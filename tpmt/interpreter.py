@@ -103,7 +103,7 @@ class Interpreter:
         """``monitoring``: every recommendation carries its drug's label monitoring and its time
         to steady state (the bundled label data, verified on first use)."""
         self.library = GuidelineLibrary(guidelines_dir, origin)
-        self.monitoring = monitoring
+        self._monitoring = monitoring  # read-only: the memos below depend on it
         self.evaluator = Evaluator()
         self.version = tool_version()
         self._selections: Memo[tuple[object, ...], Selection] = Memo("selections", 1_024)
@@ -128,6 +128,11 @@ class Interpreter:
         self._matchers: Memo[str, dict[Gene, AlleleMatcher]] = Memo("allele matchers", 64)
         self._origin_notes: Memo[tuple[str, ...], tuple[str, ...]] = Memo("origin notes", 64)
         self._activity: Memo[tuple[object, ...], GeneFragment] = Memo("TPMT with activity", 4_096)
+
+    @property
+    def monitoring(self) -> bool:
+        """Whether every recommendation carries its drug's label monitoring (fixed at creation)."""
+        return self._monitoring
 
     def rule_sets(self, names: Iterable[str] | None) -> list[RuleSet]:
         """Resolve ids/aliases to rule sets: CPIC first, at most one per source."""
@@ -162,7 +167,7 @@ class Interpreter:
             key = tuple(rule_set.sha256 for rule_set in rule_sets)
             drugs = parse_drugs(drug_key)
             safety = None
-            if self.monitoring:
+            if self._monitoring:
                 from tpmt.comed import safety_context
                 from tpmt.safety_schema import bundled_safety_data
 
@@ -311,7 +316,7 @@ class Interpreter:
             lambda: rows_fragment(
                 rule_set,
                 self.evaluator.combine(rule_set, tpmt, nudt15),
-                self._monitored() if self.monitoring else None,
+                self._monitored() if self._monitoring else None,
             ),
         )
 

@@ -80,9 +80,10 @@ EXTRA_COLUMNS = [
     "standard_mg_per_day",
     "comed",
 ]
-# last: the guideline step's time to steady state (weeks, '2-4' or '2+') and the drug's label
+# last: the guideline step's time to steady state in weeks (numbers, as percent_min/max: a
+# '2-4' cell would become a date in a spreadsheet; max empty for 'at least') and the drug's label
 # monitoring (every row, unless the Interpreter was made without it)
-MONITORING_COLUMNS = ["steady_state_weeks", "monitoring"]
+MONITORING_COLUMNS = ["steady_state_min_weeks", "steady_state_max_weeks", "monitoring"]
 TSV_COLUMNS += EXTRA_COLUMNS + MONITORING_COLUMNS
 MESSAGE_AT = TSV_COLUMNS.index("message")
 DOSE_AT = TSV_COLUMNS.index(EXTRA_COLUMNS[0])
@@ -146,13 +147,11 @@ def _standard_cell(report: Report) -> str:
 
 
 def _weeks(step: DosingStep | None) -> str:
-    """'2-4', '2+' or '2': a step's time to steady state in weeks (empty: none given)."""
+    """A step's time to steady state as two cells, min and max weeks (empty: none given)."""
     weeks = step.steady_state_weeks if step is not None else None
     if weeks is None:
-        return ""
-    if weeks.max is None:
-        return f"{weeks.min:g}+"
-    return f"{weeks.min:g}" if weeks.min == weeks.max else f"{weeks.min:g}-{weeks.max:g}"
+        return "\t"
+    return f"{weeks.min:g}\t" + ("" if weeks.max is None else f"{weeks.max:g}")
 
 
 def _monitoring_cell(rec: Recommendation) -> str:

@@ -79,7 +79,9 @@ def describe_step(step: DosingStep) -> str:
 
 def _wrap(text: str, indent: str, hang: int = 0) -> list[str]:
     later = indent + " " * hang
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=later) or [indent]
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=indent, subsequent_indent=later, break_on_hyphens=False
+    ) or [indent]
 
 
 MAX_POSITIONS = 10  # untested positions named in text (all are in the JSON evidence)
@@ -201,10 +203,12 @@ def _recommendation_lines(rec: Recommendation) -> list[str]:
     lookup = " + ".join(f"{g} {SHORT[p]}" for g, p in rec.lookup.items())
     strength = rec.classification.value if rec.classification else "not graded"
     genes = "/".join(g.value for g in rec.genes)
-    lines = [
-        f"  {rec.source.value} ({rec.guideline}) · {genes} · {strength} · {lookup} · "
-        f"rule {rec.rule_id}"
-    ]
+    lines = _wrap(
+        f"{rec.source.value} ({rec.guideline}) · {genes} · {strength} · {lookup} · "
+        f"rule {rec.rule_id}",
+        "  ",
+        4,
+    )
     for statement in rec.comed or ():
         lines += _wrap("! Co-medication: " + comed_line(statement), "    ", 2)
     for step in rec.dosing:
@@ -281,7 +285,7 @@ def render_report(report: Report, explain: bool = False) -> str:
             lines += _wrap(f"{step.stage:<14} {step.rule_id}: {facts} ⇒ {derived}", "  ")
     lines += [
         "",
-        "Decision support only: check results against the cited guidelines and the patient's "
+        "Decision support only: check every result against the cited guidelines and the "
         "clinical context.",
     ]
     return "\n".join(lines) + "\n"
