@@ -308,9 +308,7 @@ def with_safety(report: Report, comeds: tuple[str, ...] | None, loaded: LoadedSa
 
 
 def without_monitoring(report: Report) -> Report:
-    """The report without the label monitoring (``--no-monitoring``): the rows lose it, and the
-    report keeps its label data only for co-medications given (without the monitoring's notes
-    and sources)."""
+    """The report without the label monitoring (``--no-monitoring``; co-medications kept)."""
     if not any(rec.monitoring is not None for rec in report.recommendations):
         return report
     rows = tuple(rec.model_copy(update={"monitoring": None}) for rec in report.recommendations)

@@ -332,8 +332,7 @@ class Pieces:
         return self.compact_heads.call(selection.serial, _compact_head, selection)
 
     def compact_safety(self, result: Composition) -> str:
-        """',"safety":{...}' naming the label monitoring per drug, or '' without monitoring
-        (the same for every composition of a selection: rows carry monitoring iff it has it)."""
+        """',"safety":{...}' naming the label monitoring per drug ('' without), per selection."""
         return self.compact_safeties.call(result.selection.serial, _compact_safety, result)
 
     def compact_gene(self, fragment: GeneFragment) -> str:
@@ -407,8 +406,7 @@ def error_line(sample: str, message: str) -> str:
 
 
 def json_record(pieces: Pieces, full: ReportJson, record: BatchRecord, compact: bool) -> str:
-    """The JSON line of a record (with a newline): an error record, or its report, compact or
-    full; a finished report (dose inputs, co-medications) is serialised whole."""
+    """The JSON line of a record: an error, or its report (compact or full) with a newline."""
     result = record.result
     if result is None:
         return error_line(record.sample, record.message or "")

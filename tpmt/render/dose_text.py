@@ -46,11 +46,9 @@ def step_line(step: StepDose) -> str:
 
 
 def _tablets(step: StepDose) -> str:
-    """'tablets: 75–275 mg', 'tablets: none within it', with the flag UNVERIFIED and the
-    oral suspension's volume when the rounding has them (its full words are on the
-    recommendation's own dose lines)."""
+    """'tablets: 75–275 mg' or 'tablets: none within it', flagged and with the suspension."""
     rounding = step.rounding or ""
-    flag = " (UNVERIFIED)" if rounding.startswith("UNVERIFIED") else ""
+    flag = " (UNVERIFIED)" if step.rounding_verified is False else ""
     tablets = mg(step.rounded_mg_per_dose) if step.rounded_mg_per_dose else "none within it"
     suspension = rounding.partition("; or ")[2]
     return f"tablets{flag}: {tablets}" + (f"; or {suspension}" if suspension else "")

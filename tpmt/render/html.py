@@ -447,7 +447,7 @@ def _recommendation_details(rec: Recommendation) -> str:
 
 
 def _safety_details(rec: Recommendation) -> str:
-    """The labels' co-medication statements (with sources) and monitoring of one row."""
+    """The labels' co-medication statements of one row, with their sources."""
     body = []
     for statement in rec.comed or ():
         css = "warn small" if statement.effect != "not_established" else "small"

@@ -78,7 +78,7 @@ def drug_monitoring(report: Report) -> Iterator[tuple[Drug, Monitoring]]:
 
 
 def monitoring_summary(monitoring: Monitoring) -> str:
-    """The monitoring in one line (HTML page one, FHIR Task description)."""
+    """The monitoring in one line (the FHIR follow-up Task's description)."""
     shown = "; ".join(f"{m.tests}: {m.schedule}" for m in monitoring.label)
     flag = "" if all(m.verified for m in monitoring.label) else f" ({NOT_VERIFIED})"
     return f"Label monitoring{flag}: {shown}. {steady_state_line(monitoring.steady_state)}."
