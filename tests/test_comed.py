@@ -290,3 +290,19 @@ def test_allopurinol_marks_the_mg_figures_as_excluding_its_reduction() -> None:
     assert without["recommendations"][0]["dose"][0]["status"] == "computed"
     text = " ".join(line.strip() for line in runner.invoke(app, args).stdout.splitlines())
     assert "NOT included: the co-medication reduction (allopurinol" in text
+
+
+def test_library_interpret_takes_comed_and_monitoring() -> None:
+    from tpmt import interpret
+    from tpmt.dose import dose_request
+
+    dose = dose_request(weight_kg=70, indication="renal-transplant-initial")
+    report = interpret("*1/*3A", None, ["aza"], ["cpic"], dose=dose, comed=["febuxostat"])
+    (row,) = report.recommendations
+    assert [s.effect for s in row.comed or ()] == ["contraindicated"]
+    assert row.dose is not None and row.dose[0].status == "no_dose"
+    assert report.safety is not None and report.safety.comed == ("febuxostat",)
+    plain = interpret("*1/*3A", None, ["aza"], ["cpic"], monitoring=False)
+    assert plain.safety is None and plain.recommendations[0].monitoring is None
+    with pytest.raises(InputError, match="co-medication 1 of 1 in comed is not one tpmt checks"):
+        interpret("*1/*1", comed="aspirin")

@@ -525,9 +525,18 @@ def interpret(
     sample: str | None = None,
     dose: DoseRequest | None = None,
     activity: ActivityReading | None = None,
+    comed: Iterable[str] | str | None = None,
+    monitoring: bool = True,
 ) -> Report:
-    """Interpret TPMT and NUDT15 results (diplotypes or phenotypes) into an immutable Report;
-    ``activity``: a TPMT activity from ``tpmt.activity.parse_activity`` (see tpmt.lab_ranges)."""
-    return default_interpreter().interpret(
+    """TPMT and NUDT15 results (diplotypes or phenotypes) → an immutable Report (see the README).
+
+    ``dose``: ``tpmt.dose.dose_request(...)``; ``activity``: ``tpmt.activity.parse_activity``;
+    ``comed``: co-medication names (the labels' statements beside the advice); ``monitoring``
+    False leaves the label monitoring out.
+    """
+    from tpmt.comed import FIELD_NAMES, apply_safety
+
+    report = default_interpreter().interpret(
         tpmt, nudt15, drugs, guidelines, sample, dose=dose, activity=activity
     )
+    return apply_safety(report, comed, monitoring, FIELD_NAMES)
