@@ -535,6 +535,8 @@ def batch(
     A tpmt_activity column (value and unit, e.g. 15.2 U/mL RBC) is read with --lab-ranges.
     Columns weight_kg, height_cm, indication, planned_dose_mg and comed give a row doses in mg
     and co-medication statements, as tpmt lookup does (TSV: in the columns after message).
+    Other columns are not used (one note names them); a column named almost like one tpmt
+    reads (co_med, weight) is refused.
     """
     import contextlib
 
