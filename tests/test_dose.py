@@ -334,7 +334,7 @@ def test_mosteller(height: float, weight: float, bsa: float) -> None:
     [
         ({"weight_kg": 0, "indication": "all-maintenance"}, "--weight-kg is out of range"),
         ({"weight_kg": 401, "indication": "all-maintenance"}, "--weight-kg is out of range"),
-        ({"weight_kg": "nan", "indication": "all-maintenance"}, "--weight-kg is out of range"),
+        ({"weight_kg": "nan", "indication": "all-maintenance"}, "--weight-kg is not a number"),
         ({"weight_kg": "x", "indication": "all-maintenance"}, "--weight-kg is not a number"),
         ({"weight_kg": 70, "height_cm": 0, "indication": "all-maintenance"}, "--height-cm is out"),
         ({"weight_kg": 70, "height_cm": 251, "indication": "all-maintenance"}, "--height-cm is"),

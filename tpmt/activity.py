@@ -57,7 +57,8 @@ CAUSES_HIGHER = (  # activity higher than the genotype predicts
     "the assay's limits (sample age, storage, handling)",
     "a genotyping error or sample mix-up",
 )
-_VALUE = re.compile(r"^\s*([+]?(?:\d+(?:\.\d*)?|\.\d+))\s*(.*?)\s*$")
+# ASCII digits only: \d would take other scripts' digits, which float() reads as numbers
+_VALUE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(.*?)\s*$")
 MAX_TEXT = 80
 
 
@@ -93,7 +94,7 @@ def parse_activity(text: str, ranges: LabRanges | None) -> ActivityReading:
         )
     accepted = f"a number and its unit, e.g. '15.2 {ranges.unit}'"
     match = _VALUE.match(text) if len(text) <= MAX_TEXT else None
-    if match is not None and re.match(r"^,\d", match.group(2)):
+    if match is not None and re.match(r"^,[0-9]", match.group(2)):
         raise InputError(
             f"the TPMT activity has a decimal comma; write the decimal separator as a point, "
             f"e.g. '15.2 {ranges.unit}'"

@@ -20,6 +20,7 @@ Where the memos are, from the engine down to the renderers:
 - Re-interpretation (tpmt/reinterpret.py): the short form of a stored dosing step, and a stored
   rule id's dosing per rule set.
 - Label data (tpmt/label_data.py): each bundled data file, loaded and verified once.
+- Batch rows (tpmt/rows.py): the field a column or key name tpmt does not read looks like.
 
 Keys are plain tuples of strings, enums and serial numbers (fragments and rows are numbered
 from one counter, never reused), or ``Identity`` wrappers that hold the object they stand for

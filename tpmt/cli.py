@@ -7,7 +7,7 @@ import json
 import os
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -32,6 +32,7 @@ app = typer.Typer(
 )
 T = TypeVar("T")
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
+UNUSED_SHOWN = 10  # input columns named in the note of tpmt batch
 
 
 class ReportFormat(StrEnum):
@@ -534,6 +535,8 @@ def batch(
     A tpmt_activity column (value and unit, e.g. 15.2 U/mL RBC) is read with --lab-ranges.
     Columns weight_kg, height_cm, indication, planned_dose_mg and comed give a row doses in mg
     and co-medication statements, as tpmt lookup does (TSV: in the columns after message).
+    Other columns are not used (one note names them); a column named almost like one tpmt
+    reads (co_med, weight) is refused.
     """
     import contextlib
 
@@ -559,7 +562,7 @@ def batch(
     with source as handle:
         engine = _run(lambda: interpreter_for(guidelines_dir))
         _run(lambda: engine.selection(_drug_list(drug), guideline))  # a typo: one error, not N
-        rows = _run(lambda: read_rows(handle, input_file))
+        rows = _run(lambda: read_rows(handle, input_file, _note_unused))
         records = interpret_prepared(rows, guideline, _drug_list(drug), engine, ranges)
 
         def counted() -> Iterator[BatchRecord]:
@@ -593,6 +596,17 @@ def batch(
             err=True,
         )
         raise typer.Exit(3)
+
+
+def _note_unused(names: Sequence[str]) -> None:
+    """One stderr note naming the input columns (or JSON keys) tpmt did not use (names are
+    not patient data; at most UNUSED_SHOWN of them)."""
+    from tpmt.parse import shown
+
+    plain = (n if n.isprintable() and len(n) <= 40 else shown(n) for n in names[:UNUSED_SHOWN])
+    listed = ", ".join(plain)
+    more = f" (and {len(names) - UNUSED_SHOWN:,} more)" if len(names) > UNUSED_SHOWN else ""
+    typer.echo(f"tpmt: note: columns not used: {listed}{more}", err=True)
 
 
 def _open_binary(path: Path, shown: str) -> IO[bytes]:
@@ -735,7 +749,8 @@ def serve(
     from tpmt.interpreter import default_interpreter
 
     ranges = _run(lambda: _lab_ranges(lab_ranges))
-    application = create_app(_run(default_interpreter), max_body, ranges)
+    engine = _run(default_interpreter)
+    application = _run(lambda: create_app(engine, max_body, ranges))  # data verified: exit 4
     listening = _run(lambda: _listen(host, port))
     bound = listening.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

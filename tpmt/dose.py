@@ -57,15 +57,22 @@ class DoseRequest:
 
 def _number(value: object, name: str, limits: tuple[float, float], unit: str) -> float:
     """A plausible positive number, or InputError naming the option and the accepted range
-    (never the value: it is patient data)."""
+    (never the value: it is patient data). Text must be ASCII digits with at most one
+    decimal point ('70', '65.5', '.5'), spaces around allowed, not what float() also takes
+    ('6_5', '1e2', 'inf', '+70', other scripts' digits); '-70' reads as out of range."""
     low, high = limits
     accepted = f"a number of {unit} above {low:g} and at most {high:g}"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise InputError(f"{name} must be {accepted}")
+    if isinstance(value, str):
+        value = value.strip()
+        digits = value.removeprefix("-").replace(".", "", 1)
+        if not (digits.isascii() and digits.isdigit()):
+            raise InputError(f"{name} is not a number; accepted: {accepted}")
     try:
         number = float(value)
-    except ValueError:
-        raise InputError(f"{name} is not a number; accepted: {accepted}") from None
+    except OverflowError:  # an int too large for a float
+        number = math.inf
     if not math.isfinite(number) or not low < number <= high:
         hint = " (a height in metres? give centimetres)" if unit == "cm" and 0 < number < 3 else ""
         raise InputError(f"{name} is out of range{hint}; accepted: {accepted}")

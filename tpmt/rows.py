@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import IO, Any, NamedTuple
 
+from tpmt.cache import Memo
 from tpmt.comed import FIELD_NAMES as COMED_FIELD_NAMES
 from tpmt.dose import FIELD_NAMES as DOSE_FIELD_NAMES
 from tpmt.dose import DoseRequest, dose_request
 from tpmt.errors import InputError
+from tpmt.near_miss import closest_field, near_miss_message
 from tpmt.parse import shown
 
 SAMPLE_KEYS = ("sample_id", "sample", "id")
@@ -46,6 +48,17 @@ def not_in_batch(field: str) -> str:
     return NOT_IN_BATCH[field]
 
 
+KNOWN_FIELDS = ROW_FIELDS | frozenset(NOT_IN_BATCH)  # a name close to one of these is refused
+UnusedNames = Callable[[Sequence[str]], None]  # told once the columns or keys tpmt did not use
+_NEAR: Memo[str, str | None] = Memo("names → the field they look like", 1_024)
+
+
+def near_miss(name: str) -> str | None:
+    """The field ``name`` (a column or key tpmt does not read) looks like a misspelling of."""
+    return _NEAR.call(name, closest_field, name, KNOWN_FIELDS)
+
+
+MAX_UNUSED = 1_000  # distinct unused keys of JSON lines remembered for the note
 MAX_LINE = 1 << 20  # characters (bytes) in one input line
 NUL_BYTE = "contains a NUL byte (is this a binary file?)"
 MAX_NUMBER_DIGITS = 50  # a longer JSON integer is refused, not converted
@@ -138,12 +151,16 @@ def _comeds(value: object) -> tuple[str, ...] | None:
 csv.field_size_limit(MAX_LINE)
 
 
-def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prepared]:
+def read_rows(
+    handle: IO[str] | IO[bytes], name: str = "input", unused: UnusedNames | None = None
+) -> Iterator[Prepared]:
     """Rows of a TSV, CSV or JSONL stream (detected from its first line), read lazily.
 
     A binary handle is decoded line by line as UTF-8 (a leading byte-order mark is skipped),
     so one undecodable line is an error row, not the end of the run. The header is checked at
-    once (InputError); the rows are streamed.
+    once (InputError; a column named like a field tpmt reads but not one is refused); the rows
+    are streamed. ``unused`` is told the other columns tpmt does not read once: for a TSV or
+    CSV at once, for JSON lines (keys, per row) when the rows are done.
     """
     lines = _numbered_lines(handle)
     for number, first in lines:
@@ -154,7 +171,7 @@ def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prep
     else:
         raise InputError(f"{name} is empty: no header line (expected e.g. sample_id, tpmt, nudt15)")
     if first.lstrip().startswith("{"):
-        return _jsonl(number, first, lines)
+        return _jsonl(number, first, lines, unused)
     delimiter = delimiter_of(first)
     header = _cells(first, delimiter)
     if isinstance(header, str):
@@ -164,6 +181,11 @@ def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prep
     refused = next((k for k in keys if k in NOT_IN_BATCH), None)
     if refused is not None:
         raise InputError(f"{name}: the header has a {refused!r} column: {not_in_batch(refused)}")
+    others = [cell.strip() for cell, key in zip(header, keys, strict=True) if key not in ROW_FIELDS]
+    for column in others:
+        meant = near_miss(column)
+        if meant is not None:
+            raise InputError(f"{name}: {near_miss_message('column', shown(column), meant)}")
     sample_column = next((keys.index(k) for k in SAMPLE_KEYS if k in keys), None)
     if sample_column is None or not ({"tpmt", "nudt15", ACTIVITY_FIELD} & set(keys)):
         raise InputError(
@@ -179,6 +201,9 @@ def read_rows(handle: IO[str] | IO[bytes], name: str = "input") -> Iterator[Prep
     )
     extras_at = tuple(keys.index(k) if k in keys else None for k in EXTRA_FIELDS)
     given = extras_at if any(at is not None for at in extras_at) else None
+    named = [column for column in others if column]
+    if unused is not None and named:
+        unused(named)
     return _delimited(lines, delimiter, len(keys), columns, given)
 
 
@@ -336,15 +361,21 @@ def _delimited(
 
 
 def _jsonl(
-    number: int, first: str, lines: Iterator[tuple[int, str | _Unreadable]]
+    number: int,
+    first: str,
+    lines: Iterator[tuple[int, str | _Unreadable]],
+    unused: UnusedNames | None = None,
 ) -> Iterator[Prepared]:
     decoder = StrictJson()
-    yield _json_row(number, first, decoder)
+    seen: dict[str, None] | None = None if unused is None else {}
+    yield _json_row(number, first, decoder, seen)
     for number, line in lines:
         if isinstance(line, _Unreadable):
             yield _error_row(number, f"line {number}", f"line {number} {line.problem}")
         elif line.strip():
-            yield _json_row(number, line, decoder)
+            yield _json_row(number, line, decoder, seen)
+    if unused is not None and seen:
+        unused(list(seen))
 
 
 class StrictJson:
@@ -405,10 +436,16 @@ def unreadable_row(number: int, label: str, exc: Exception) -> Prepared:
 
 
 def checked_row(
-    number: int, item: Any, kind: str, place: int, decoder: StrictJson | None = None
+    number: int,
+    item: Any,
+    kind: str,
+    place: int,
+    decoder: StrictJson | None = None,
+    unused: dict[str, None] | None = None,
 ) -> Prepared:
     """A decoded row as interpret_prepared takes it, or an error row naming the field at fault
-    (never its value). Keys are case-insensitive; ``decoder`` holds what decoding found."""
+    (never its value). Keys are case-insensitive; ``decoder`` holds what decoding found; the
+    keys tpmt does not read are added to ``unused`` (at most MAX_UNUSED of them)."""
     if not isinstance(item, dict):
         return _error_row(number, f"{kind} {place}", f"{kind} {place} is not an object")
     problems = list(decoder.problems) if decoder else []
@@ -421,12 +458,14 @@ def checked_row(
                 twice.add(name)
                 problems.append(f"field {name!r} is given twice (keys differing in case)")
             fields[name] = value
+        elif name in NOT_IN_BATCH:  # whatever its value: false or null would not apply either
+            problems.append(not_in_batch(name))
+        elif (meant := near_miss(str(key).strip())) is not None:
+            problems.append(near_miss_message("field", shown(str(key).strip()), meant))
+        elif unused is not None and len(unused) < MAX_UNUSED:
+            unused[str(key).strip()] = None
     if "drugs" in fields and "drug" in fields:
         problems.append("give 'drugs' or 'drug', not both")
-    for key, value in item.items():
-        field = str(key).strip().lower()
-        if field in NOT_IN_BATCH and value not in (None, "", [], False):
-            problems.append(not_in_batch(field))
     sample = None
     for key in SAMPLE_KEYS:
         value = fields.get(key)
@@ -491,9 +530,11 @@ def prepare_row(number: int, raw: Mapping[Any, Any]) -> Prepared:
     return checked_row(number, dict(raw), "row", number)
 
 
-def _json_row(number: int, line: str, decoder: StrictJson) -> Prepared:
+def _json_row(
+    number: int, line: str, decoder: StrictJson, unused: dict[str, None] | None = None
+) -> Prepared:
     try:
         item, _ = decoder.decode(line)
     except (ValueError, RecursionError) as exc:
         return unreadable_row(number, f"line {number}", exc)
-    return checked_row(number, item, "line", number, decoder)
+    return checked_row(number, item, "line", number, decoder, unused)

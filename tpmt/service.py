@@ -29,7 +29,7 @@ from tpmt.batch import BatchRecord, Prepared, interpret_prepared
 from tpmt.comed import FIELD_NAMES as COMED_FIELD_NAMES
 from tpmt.comed import apply_safety
 from tpmt.dose import FIELD_NAMES, dose_request
-from tpmt.errors import InputError, TpmtError
+from tpmt.errors import GuidelineError, InputError, TpmtError
 from tpmt.interpreter import Interpreter
 from tpmt.lab_ranges import LabRanges
 from tpmt.models import Report
@@ -44,6 +44,11 @@ MAX_INTERPRET_BODY = 100_000  # bytes: one small object
 MAX_BATCH_ROWS = 500_000
 CHUNK_ROWS = 256  # records computed per step of the streamed answer
 INTERNAL_ROW_ERROR = "internal error while interpreting this row (a bug; logged without data)"
+INTERNAL_ERROR = "internal error (a bug; logged without data)"
+BAD_DATA = (  # a GuidelineError (exit 4 in the CLI): the server's files, not the request
+    "the server's guideline or label data failed verification (logged); the operator must "
+    "reinstall tpmt or fix the data"
+)
 _log = logging.getLogger("tpmt.service")
 BATCH_ROWS = [  # the example batch of the OpenAPI document
     {"sample_id": "S1", "tpmt": "*1/*3A", "nudt15": "*1/*3", "drugs": "mercaptopurine"},
@@ -52,9 +57,10 @@ BATCH_ROWS = [  # the example batch of the OpenAPI document
 
 
 class InterpretRequest(BaseModel):
-    """Body of POST /v1/interpret."""
+    """Body of POST /v1/interpret: JSON types taken as given (strict: true is not 1, "70" is
+    not a number, "no" is not false)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     sample: str | None = Field(
         default=None, max_length=200, description="sample identifier, named in the report"
@@ -120,7 +126,7 @@ STATUS_MEANINGS = {
     "/v1/interpret, a result, drug or guideline the rules do not accept",
     413: "request body over the size limit, or over 500,000 batch rows",
     422: "a field of the right JSON shape has the wrong type, length or name",
-    500: "internal error (a bug; logged without data)",
+    500: f"{INTERNAL_ERROR}; or {BAD_DATA}",
 }
 
 
@@ -230,11 +236,15 @@ def create_app(
     lab_ranges: LabRanges | None = None,
 ) -> Any:
     """The FastAPI application (OpenAPI at /openapi.json, docs at /docs); ``lab_ranges``
-    reads the tpmt_activity of a request or batch row (none: such a request is refused)."""
+    reads the tpmt_activity of a request or batch row (none: such a request is refused).
+
+    The rule sets and the bundled label data are loaded and verified here: a modified or
+    broken file is a GuidelineError at start, not a failure of some later request."""
     from tpmt import __version__
     from tpmt.interpreter import default_interpreter
 
     engine = interpreter or default_interpreter()
+    _load_data(engine)
     app = FastAPIOffline(  # /docs and /redoc from packaged assets: no CDN, work offline
         title="tpmt",
         version=__version__,
@@ -260,15 +270,21 @@ def create_app(
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
         return _error(400, str(exc))
 
+    @app.exception_handler(GuidelineError)
+    async def bad_data(request: Request, exc: GuidelineError) -> JSONResponse:
+        # the message names a data file and its hash, never request data
+        _log.error("bad guideline or label data in %s: %s", request.url.path, exc)
+        return _error(500, BAD_DATA)
+
     @app.exception_handler(TpmtError)
     async def failed(request: Request, exc: TpmtError) -> JSONResponse:
         _log.error("internal error in %s: %s", request.url.path, type(exc).__name__)
-        return _error(500, STATUS_MEANINGS[500])
+        return _error(500, INTERNAL_ERROR)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> JSONResponse:
         _log.error("internal error in %s: %s", request.url.path, type(exc).__name__)
-        return _error(500, STATUS_MEANINGS[500])
+        return _error(500, INTERNAL_ERROR)
 
     @app.get("/healthz", response_model=Health, responses=_responses(413, 500))
     def healthz() -> Health:
@@ -351,10 +367,29 @@ def create_app(
         raw = await request.body()
         content_type = request.headers.get("content-type", "")
         rows = await run_in_threadpool(_batch_rows, raw, content_type)
-        records = _answered(rows, engine, lab_ranges)
-        return StreamingResponse(_record_chunks(records, compact), media_type="application/json")
+        chunks = _record_chunks(_answered(rows, engine, lab_ranges), compact)
+        # the first chunk before the 200: a GuidelineError there is still a 500 ErrorBody
+        first = await run_in_threadpool(next, chunks, "")
+        return StreamingResponse(_after(first, chunks), media_type="application/json")
 
     return BodyLimit(app, max_body)
+
+
+def _load_data(engine: Interpreter) -> None:
+    """Load (and for bundled data, verify) every rule set of the engine's folder and the
+    bundled label dose and safety data; GuidelineError for any that fails."""
+    from tpmt.dose_schema import bundled_dose_data
+    from tpmt.safety_schema import bundled_safety_data
+
+    for rule_set_id in engine.library.manifests:
+        engine.library.get(rule_set_id)
+    bundled_dose_data()
+    bundled_safety_data()
+
+
+def _after(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
 
 
 def _interpret_request(raw: bytes) -> InterpretRequest:
@@ -395,7 +430,8 @@ def _answered(
     rows: Iterator[Prepared], engine: Interpreter, lab_ranges: LabRanges | None = None
 ) -> Iterator[BatchRecord]:
     """interpret_prepared, but a row that fails with an unexpected exception (a bug) gets an
-    error record and the rows after it are still interpreted."""
+    error record and the rows after it are still interpreted. A GuidelineError (bad guideline
+    or label data: exit 4 in the CLI) is no row's fault: it ends the answer."""
     current: Prepared | None = None
     answered = 0
 
@@ -411,6 +447,8 @@ def _answered(
                 answered = record.row
                 yield record
             return
+        except GuidelineError:
+            raise
         except Exception as exc:
             if current is None or current.number == answered:
                 raise  # the failure is not a row's: nothing to answer it with
@@ -434,6 +472,8 @@ def _record_chunks(records: Iterator[BatchRecord], compact: bool) -> Iterator[st
         first = False
         try:  # the line of tpmt batch --format jsonl (--compact)
             text = json_record(pieces, full, record, compact).rstrip("\n")
+        except GuidelineError:
+            raise
         except Exception as exc:
             _log.error("internal error writing batch row %d: %s", record.row, type(exc).__name__)
             text = error_line(record.sample, INTERNAL_ROW_ERROR).rstrip("\n")
