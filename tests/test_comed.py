@@ -306,3 +306,19 @@ def test_library_interpret_takes_comed_and_monitoring() -> None:
     assert plain.safety is None and plain.recommendations[0].monitoring is None
     with pytest.raises(InputError, match="co-medication 1 of 1 in comed is not one tpmt checks"):
         interpret("*1/*1", comed="aspirin")
+
+
+def test_allopurinol_marks_a_standard_dose_below_the_threshold_too() -> None:
+    """Planned 50 mg/day at 70 kg is 0.71 mg/kg/day, below CPIC's >=1.5 mg/kg/day for
+    nonmalignancy: no genotype reduction, but allopurinol still calls for 1/3-1/4 of it."""
+    args = ["lookup", "--tpmt", "*1/*3A", "-d", "mp", "-g", "cpic", "--weight-kg", "70"]
+    args += ["--indication", "other-nonmalignant", "--planned-dose", "50", "-f", "json"]
+    plain = json.loads(runner.invoke(app, args).stdout)
+    assert plain["recommendations"][0]["dose"][1]["status"] == "no_reduction_needed"
+    report = json.loads(runner.invoke(app, [*args, "--comed", "allopurinol"]).stdout)
+    step = report["recommendations"][0]["dose"][1]
+    assert step["status"] == "no_reduction_needed_excluding_comed"
+    assert (
+        "NOT included: the co-medication reduction (allopurinol: reduce mercaptopurine"
+        in (step["explanation"])
+    )

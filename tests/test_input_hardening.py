@@ -322,7 +322,8 @@ def test_a_monitoring_key_is_refused_whatever_its_value(value: object) -> None:
         ("Weight KG", "weight_kg"),
         ("sampleid", "sample_id"),
         ("nudt", "nudt15"),
-        ("monitor", "monitoring"),
+        ("concomitant_medications", "comed"),
+        ("Co.Med", "comed"),
     ],
 )
 def test_a_near_miss_column_is_refused(column: str, meant: str) -> None:
@@ -330,6 +331,43 @@ def test_a_near_miss_column_is_refused(column: str, meant: str) -> None:
     with pytest.raises(InputError) as caught:
         read_rows(io.StringIO(text), "rows.tsv")
     assert str(caught.value) == "rows.tsv: " + near_miss("column", column, meant)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        # a field's name with a suffix is another column; a misspelt monitoring is harmless
+        "sample_no",
+        "sample_ref",
+        "tpmt1",
+        "tpmt_a1",
+        "tpmt_activity_unit",
+        "tpmt_activity_date",
+        "weight_kg_date",
+        "indication_code",
+        "monitor",
+        "monitoring_notes",
+        # common LIMS columns
+        "patient_id",
+        "mrn",
+        "drug_name",
+        "genotype",
+        "comment",
+        "result",
+    ],
+)
+def test_other_columns_are_not_near_misses(column: str) -> None:
+    text = f"sample_id\ttpmt\t{column}\nS1\t*1/*1\tx\n"
+    rows = list(read_rows(io.StringIO(text), "rows.tsv"))
+    assert [(r.sample, r.error) for r in rows] == [("S1", None)]
+
+
+def test_a_medication_column_names_both_fields_it_may_mean() -> None:
+    with pytest.raises(InputError) as caught:
+        read_rows(io.StringIO("sample_id\ttpmt\tMedication\nS1\t*1/*1\tx\n"), "rows.tsv")
+    assert "did you mean 'drugs' (the thiopurine) or 'comed' (other drugs taken)?" in str(
+        caught.value
+    )
 
 
 @pytest.mark.parametrize(("key", "meant"), [("co_med", "comed"), ("weight", "weight_kg")])

@@ -169,7 +169,9 @@ def contraindications(rec: Recommendation) -> list[ComedStatement]:
     return [s for s in rec.comed or () if s.effect == "contraindicated"]
 
 
-WITHDRAWN = frozenset({"computed", "no_reduction_needed", "not_computed"})  # steps a dose is for
+WITHDRAWN = frozenset(  # the steps a dose is for (withdrawn for a contraindication)
+    {"computed", "no_reduction_needed", "not_computed"}
+)
 
 
 def _withdrawn(dose: StepDose, statements: tuple[ComedStatement, ...]) -> StepDose:
@@ -193,14 +195,22 @@ def _withdrawn(dose: StepDose, statements: tuple[ComedStatement, ...]) -> StepDo
     )
 
 
+EXCLUDING = {
+    "computed": "computed_excluding_comed",
+    "no_reduction_needed": "no_reduction_needed_excluding_comed",
+}
+
+
 def _excluding(dose: StepDose, statements: tuple[ComedStatement, ...]) -> StepDose:
-    """A computed step marked as not including the co-medications' label reductions."""
-    if dose.status != "computed":
+    """A step with a dose (or the standard one) marked as not including the co-medications'
+    label reductions."""
+    status = EXCLUDING.get(dose.status)
+    if status is None:
         return dose
     named = "; ".join(f"{s.comed}: {s.short}" for s in statements)
     return dose.model_copy(
         update={
-            "status": "computed_excluding_comed",
+            "status": status,
             "explanation": f"{dose.explanation}. NOT included: the co-medication reduction "
             f"({named}; FDA label, {NOT_VERIFIED})",
         }

@@ -312,6 +312,12 @@ def _computed(
     )
 
 
+def _and_height(step: DosingStep, patient: Patient, names: Mapping[str, str]) -> str:
+    """' and --height-cm' when a threshold in mg/m2 will need it once a planned dose is given."""
+    per_m2 = any(q.unit != "mg/kg/day" for q in step.applies_if_standard_dose_at_least)
+    return f" and {names['height_cm']}" if per_m2 and patient.bsa_m2 is None else ""
+
+
 def _gate(step: DosingStep, patient: Patient, names: Mapping[str, str]) -> StepDose | None:
     """The step without a mg figure when its action, condition or threshold rules one out."""
     if step.condition is not Condition.ANY and step.condition is not patient.condition:
@@ -345,7 +351,8 @@ def _gate(step: DosingStep, patient: Patient, names: Mapping[str, str]) -> StepD
             step,
             "not_computed",
             f"{why}: whether the reduction applies depends on the dose chosen within the "
-            f"standard range; give {names['planned_dose_mg']} (mg/day)",
+            f"standard range; give {names['planned_dose_mg']} (mg/day)"
+            + _and_height(step, patient, names),
         )
     if verdict == "unknown":
         return _no_mg(step, "not_computed", f"{why}; no mg figure")
@@ -438,6 +445,10 @@ def apply_dose(
         _row_dose(rec, patient, strengths, names) if rec.drug is drug else rec
         for rec in report.recommendations
     )
+    if request.planned_dose_mg is not None:  # the label's dose is not the one used
+        source = f"input {names['planned_dose_mg']}"
+    else:
+        source = _source(data, indication, names)
     context = DoseContext(
         drug=drug,
         weight_kg=request.weight_kg,
@@ -452,7 +463,7 @@ def apply_dose(
             indication_name=indication.name if indication else None,
             condition=condition,
             frequency=indication.frequency if indication else None,
-            source=_source(data, indication, names),
+            source=source,
         ),
         strengths=f"{'; '.join(strengths.forms)}; rounding step {_n(strengths.step_mg)} mg ("
         f"{strengths.how}){' UNVERIFIED' if strengths.evidence == 'unverified' else ''}: "

@@ -218,6 +218,7 @@ DoseStatus = Literal[
     "computed",
     "computed_excluding_comed",
     "no_reduction_needed",
+    "no_reduction_needed_excluding_comed",
     "not_applicable",
     "not_computed",
     "no_dose",
@@ -233,7 +234,9 @@ class StepDose(ReportModel):
         description="computed; computed_excluding_comed (computed from the genotype advice, "
         "but a co-medication given calls for a further label reduction that is NOT applied to "
         "these figures: see the row's comed); no_reduction_needed (the standard dose is below "
-        "the step's threshold); not_applicable (the step is for the other condition); "
+        "the step's threshold); no_reduction_needed_excluding_comed (so, but a co-medication "
+        "given calls for a label reduction of the standard dose, NOT applied); not_applicable "
+        "(the step is for the other condition); "
         "not_computed (an input is missing); no_dose (not a dosing step, e.g. consider an "
         "alternative, or a contraindicated co-medication)"
     )

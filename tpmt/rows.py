@@ -48,7 +48,7 @@ def not_in_batch(field: str) -> str:
     return NOT_IN_BATCH[field]
 
 
-KNOWN_FIELDS = ROW_FIELDS | frozenset(NOT_IN_BATCH)  # a name close to one of these is refused
+KNOWN_FIELDS = ROW_FIELDS  # a name close to one is refused (a misspelt monitoring is harmless)
 UnusedNames = Callable[[Sequence[str]], None]  # told once the columns or keys tpmt did not use
 _NEAR: Memo[str, str | None] = Memo("names → the field they look like", 1_024)
 

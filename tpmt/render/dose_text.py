@@ -68,6 +68,11 @@ def _why_none(step: StepDose) -> str:
         return "not a dosing instruction"
     if step.status == "no_reduction_needed":
         return f"{head}the standard dose is below the reduction's threshold"
+    if step.status == "no_reduction_needed_excluding_comed":
+        return (
+            f"{head}the standard dose is below the reduction's threshold; the co-medication's "
+            "label reduction is NOT applied"
+        )
     why = step.explanation.removesuffix(" (no mg figure)").removesuffix("; no mg figure")
     return f"{head}{why}"
 

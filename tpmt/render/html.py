@@ -253,8 +253,7 @@ def _mg_lines(rows: Sequence[Recommendation]) -> str:
         step_line(step)
         for rec in rows
         for step in rec.dose or ()
-        if step.status
-        in ("computed", "computed_excluding_comed", "no_reduction_needed", "not_computed")
+        if step.status not in ("not_applicable", "no_dose")
     ]
     return "".join(
         f"<div class='act small'><b>mg:</b> {escape(line)}</div>" for line in dict.fromkeys(lines)

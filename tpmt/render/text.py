@@ -203,12 +203,11 @@ def _recommendation_lines(rec: Recommendation) -> list[str]:
     lookup = " + ".join(f"{g} {SHORT[p]}" for g, p in rec.lookup.items())
     strength = rec.classification.value if rec.classification else "not graded"
     genes = "/".join(g.value for g in rec.genes)
-    lines = _wrap(
-        f"{rec.source.value} ({rec.guideline}) · {genes} · {strength} · {lookup} · "
-        f"rule {rec.rule_id}",
-        "  ",
-        4,
-    )
+    header = f"{rec.source.value} ({rec.guideline}) · {genes} · {strength} · {lookup} · "
+    # 'rule' and its id stay on one line (textwrap breaks at ASCII spaces only)
+    lines = [
+        line.replace("\u00a0", " ") for line in _wrap(header + f"rule\u00a0{rec.rule_id}", "  ", 4)
+    ]
     for statement in rec.comed or ():
         lines += _wrap("! Co-medication: " + comed_line(statement), "    ", 2)
     for step in rec.dosing:
