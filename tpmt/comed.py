@@ -266,9 +266,14 @@ def safety_context(
     )
 
 
-def monitored_drugs(rows: Iterable[Recommendation]) -> tuple[Drug, ...]:
-    """The drugs whose rows carry the label monitoring, in report order."""
-    return tuple(dict.fromkeys(rec.drug for rec in rows if rec.monitoring is not None))
+def drug_monitoring(rows: Iterable[Recommendation]) -> dict[Drug, Monitoring]:
+    """Each drug whose rows carry the label monitoring, with it (the same on all of the drug's
+    rows), in report order."""
+    found: dict[Drug, Monitoring] = {}
+    for rec in rows:
+        if rec.monitoring is not None and rec.drug not in found:
+            found[rec.drug] = rec.monitoring
+    return found
 
 
 def _with_comeds(rec: Recommendation, comeds: tuple[str, ...], data: SafetyData) -> Recommendation:
@@ -300,7 +305,7 @@ def with_safety(report: Report, comeds: tuple[str, ...] | None, loaded: LoadedSa
         return report
     data = loaded.data
     rows = tuple(_with_comeds(rec, comeds, data) for rec in report.recommendations)
-    context = safety_context(comeds, loaded, report.dose is not None, monitored_drugs(rows))
+    context = safety_context(comeds, loaded, report.dose is not None, drug_monitoring(rows))
     update: dict[str, object] = {"recommendations": rows, "safety": context}
     if report.dose is not None:
         against = sorted(

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from tpmt.comed import drug_monitoring
 from tpmt.frozen import FrozenMap
 from tpmt.guideline_schema import DosingStep
 from tpmt.models import (
@@ -278,10 +279,9 @@ def compact_safety(
     """The label data of a report's monitoring (per drug) and co-medication statements."""
     if safety is None:
         return None
-    monitoring: dict[Drug, tuple[str, ...]] = {}
-    for rec in rows:
-        if rec.monitoring is not None and rec.drug not in monitoring:
-            monitoring[rec.drug] = tuple(m.data_id for m in rec.monitoring.label)
+    monitoring = {
+        drug: tuple(m.data_id for m in watch.label) for drug, watch in drug_monitoring(rows).items()
+    }
     data = safety.data
     return CompactSafety(
         comed=safety.comed,

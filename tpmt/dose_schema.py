@@ -15,6 +15,8 @@ from tpmt.vocab import Condition, Drug
 DOSE_DATA_ID = "us-labels-2026"
 DOSE_FILE = "doses.json"
 Evidence = Literal["label", "secondary", "unverified"]
+SET_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # DailyMed
+REVISION_PATTERN = r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$"  # a label's revision date
 
 
 class BsaFormula(StrictModel):
@@ -34,10 +36,8 @@ class Label(StrictModel):
     id: str = Field(pattern=LOCAL_ID_PATTERN)
     drug: Drug
     product: str
-    set_id: str | None = Field(
-        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-    )
-    revision: str | None = Field(pattern=r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$")
+    set_id: str | None = Field(pattern=SET_ID_PATTERN)
+    revision: str | None = Field(pattern=REVISION_PATTERN)
 
 
 class Indication(StrictModel):

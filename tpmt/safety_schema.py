@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from tpmt.dose_schema import Evidence
+from tpmt.dose_schema import REVISION_PATTERN, SET_ID_PATTERN, Evidence
 from tpmt.guideline_schema import LOCAL_ID_PATTERN, StrictModel
 from tpmt.label_data import LabelData, bundled_label_data, load_label_data
 from tpmt.vocab import Drug
@@ -25,10 +25,8 @@ class SafetyLabel(StrictModel):
 
     id: str = Field(pattern=LOCAL_ID_PATTERN)
     product: str
-    set_id: str | None = Field(
-        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-    )
-    revision: str | None = Field(pattern=r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$")
+    set_id: str | None = Field(pattern=SET_ID_PATTERN)
+    revision: str | None = Field(pattern=REVISION_PATTERN)
 
 
 class Comedication(StrictModel):

@@ -20,6 +20,7 @@ from pydantic_core import to_json
 from tpmt.advice import Options, Slot, slot_causes
 from tpmt.batch import BatchRecord
 from tpmt.cache import Identity, Memo
+from tpmt.comed import NOT_VERIFIED
 from tpmt.compact import (
     compact_gene,
     compact_guidelines,
@@ -33,7 +34,6 @@ from tpmt.models import GeneResult, Recommendation, Report
 from tpmt.render.activity import activity_summary
 from tpmt.render.cells import tsv_cell as _cell
 from tpmt.render.report_json import ReportJson
-from tpmt.render.safety_text import NOT_VERIFIED
 from tpmt.render.text import alternative_line, causes_text, outcome_text
 from tpmt.vocab import Gene, Source
 

@@ -15,11 +15,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from tpmt.comed import contraindications
 from tpmt.errors import InputError
 from tpmt.models import GeneResult, Recommendation, Report, SiteEvidence
 from tpmt.render.activity import activity_summary
 from tpmt.render.dose_text import step_line
-from tpmt.render.safety_text import banner, comed_line, contraindications, monitoring_summary
+from tpmt.render.safety_text import banner, comed_line, monitoring_summary
 from tpmt.render.text import alternative_line
 from tpmt.severity import governing
 from tpmt.vocab import Action, Gene, InputType, Phenotype

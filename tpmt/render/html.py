@@ -12,6 +12,7 @@ from html import escape
 from itertools import chain
 from typing import NamedTuple
 
+from tpmt.comed import contraindications, drug_monitoring
 from tpmt.errors import InputError
 from tpmt.guideline_schema import DosingStep
 from tpmt.models import Alternative, GeneResult, GuidelineInfo, Recommendation, Report
@@ -20,8 +21,6 @@ from tpmt.render.dose_text import context_lines, step_line
 from tpmt.render.safety_text import (
     banner,
     comed_line,
-    contraindications,
-    drug_monitoring,
     label_lines,
 )
 from tpmt.render.safety_text import context_lines as safety_context
@@ -462,7 +461,7 @@ def _monitoring_details(report: Report) -> str:
     """Details: each drug's label monitoring with its sources (the same for all its rows)."""
     body = []
     known = report.safety.sources if report.safety is not None else {}
-    for drug, monitoring in drug_monitoring(report):
+    for drug, monitoring in drug_monitoring(report.recommendations).items():
         items = "".join(f"<li>{escape(line)}</li>" for line in label_lines(monitoring))
         sources = "".join(
             f"<li>{escape(m.data_id)}: {escape(known.get(m.data_id, 'source not given'))}</li>"

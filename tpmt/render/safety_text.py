@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
+from tpmt.comed import NOT_VERIFIED
 from tpmt.guideline_schema import Range
 from tpmt.models import (
     ComedStatement,
     Monitoring,
-    Recommendation,
-    Report,
     SafetyContext,
     SteadyState,
 )
-from tpmt.vocab import Condition, Drug
+from tpmt.vocab import Condition
 
 HASH_SHOWN = 16  # as for rule sets in the text report
-NOT_VERIFIED = "not verified against the current label"
 
 
 def weeks(r: Range) -> str:
@@ -29,11 +27,6 @@ def weeks(r: Range) -> str:
 def comed_line(statement: ComedStatement) -> str:
     """The side-by-side advice with the data entry it came from."""
     return f"{statement.advice} [data {statement.data_id}]"
-
-
-def contraindications(rec: Recommendation) -> list[ComedStatement]:
-    """The row's co-medications that are contraindicated (empty when none or not asked)."""
-    return [s for s in rec.comed or () if s.effect == "contraindicated"]
 
 
 def banner(statement: ComedStatement) -> str:
@@ -66,15 +59,6 @@ def label_lines(monitoring: Monitoring) -> list[str]:
         for m in monitoring.label
     ]
     return lines
-
-
-def drug_monitoring(report: Report) -> Iterator[tuple[Drug, Monitoring]]:
-    """Each drug of the report with its label monitoring (the same on all of the drug's rows)."""
-    seen: set[Drug] = set()
-    for rec in report.recommendations:
-        if rec.monitoring is not None and rec.drug not in seen:
-            seen.add(rec.drug)
-            yield rec.drug, rec.monitoring
 
 
 def monitoring_summary(monitoring: Monitoring) -> str:

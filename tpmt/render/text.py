@@ -5,12 +5,13 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 
+from tpmt.comed import contraindications
 from tpmt.guideline_schema import DosingStep, Range, Reference
 from tpmt.models import AdviceAlternative, AlternativeCause, GeneResult, Recommendation, Report
 from tpmt.render.activity import activity_summary
 from tpmt.render.cells import printable
 from tpmt.render.dose_text import alternative_dose, context_lines, step_line
-from tpmt.render.safety_text import banner, comed_line, contraindications, label_lines
+from tpmt.render.safety_text import banner, comed_line, label_lines
 from tpmt.render.safety_text import context_lines as safety_context
 from tpmt.vocab import Action, Condition, Gene, Phenotype
 
